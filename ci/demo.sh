@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Builds the examples (release preset, no tests) and runs the quickstart.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ci/setup.sh --demo
+cmake -S . -B build/demo -G Ninja -DCMAKE_BUILD_TYPE=Release -DSIGS_BUILD_TESTS=OFF -DSIGS_BUILD_EXAMPLES=ON >/dev/null
+cmake --build build/demo -j2
+./build/demo/examples/quickstart

@@ -1,0 +1,568 @@
+// sigs/detail/signal_core.hpp — the copy-on-write listener list every signal is built on.
+//
+// State:
+//   head_      atomic pointer to the current immutable snapshot: an array of entry
+//              pointers plus the error handler. Emit reads it under a hazard pointer.
+//   entries    one heap object per listener, shared by successive snapshots, holding the
+//              type-erased callable and an atomic state:
+//                  live ─────────► removed          (remove, reset)
+//                  armed ─┬──────► fired            (the one emit that wins the CAS)
+//                         └──────► removed          (remove, reset)
+//              A state change is the logical removal: it is immediate for every emission,
+//              including those already walking an older snapshot. The next write builds a
+//              snapshot without dead entries (physical removal).
+//   mutex_     serialises writers. Emit never takes it.
+//   retired_   snapshots replaced but maybe still read; freed by scan() once no hazard
+//              slot holds them. Entries are reference-counted by the snapshots that hold
+//              them (a plain count, touched only under mutex_) and destroyed, outside the
+//              lock, with the last snapshot.
+//
+// Memory orders, numbered as in hazard.hpp:
+//   (P1) head_.store(seq_cst) publishes a snapshot: release for its contents and the
+//        entries' construction (read by H2's acquire), seq_cst for the scan argument.
+//   (H2) is the guard's validating load in hazard.hpp.
+//
+// This header is written only against the atomics policy A, so models/ instantiates it
+// with Relacy. The public sync_signal / async_signal wrap it.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <sigs/context.hpp>
+#include <sigs/detail/atomics.hpp>
+#include <sigs/detail/hazard.hpp>
+#include <sigs/detail/port.hpp>
+#include <sigs/emit_result.hpp>
+#include <sigs/errors.hpp>
+#include <sigs/listener.hpp>
+
+namespace sigs::detail {
+
+enum entry_state : std::uint32_t { state_live = 0, state_armed = 1, state_fired = 2, state_removed = 3 };
+
+inline bool is_alive(std::uint32_t s) noexcept { return s == state_live || s == state_armed; }
+
+/// One registered listener. The first three members are all emit touches when nothing
+/// goes wrong; they share the entry's first cache line.
+template <class A, class T>
+struct entry {
+  using invoke_fn = std::error_code (*)(entry*, const context&, const T&);
+  using destroy_fn = void (*)(entry*) noexcept;
+
+  entry(invoke_fn i, destroy_fn d, std::uint64_t id_, std::string key_, bool once_, bool err_aware)
+      : invoke(i), destroy(d), id(id_), once(once_), error_aware(err_aware), key(std::move(key_)),
+        added_at(std::chrono::system_clock::now()) {
+    state.store(once_ ? state_armed : state_live, std::memory_order_relaxed);  // published by P1
+    calls.store(0, std::memory_order_relaxed);        // published by P1
+    errors.store(0, std::memory_order_relaxed);       // published by P1
+    last_called.store(0, std::memory_order_relaxed);  // published by P1
+    error_lock.store(false, std::memory_order_relaxed);  // published by P1
+  }
+
+  typename A::template atomic<std::uint32_t> state;
+  invoke_fn invoke;
+  destroy_fn destroy;
+  std::uint64_t id;
+  bool once;
+  bool error_aware;
+  std::string key;
+  std::chrono::system_clock::time_point added_at;
+  typename A::template atomic<std::uint64_t> calls;
+  typename A::template atomic<std::uint64_t> errors;
+  typename A::template atomic<std::int64_t> last_called;  // system_clock ticks, metrics only
+  typename A::template atomic<bool> error_lock;            // guards the two fields below
+  std::error_code last_error;
+  std::exception_ptr last_exception;
+  std::size_t refs = 0;  // snapshots holding this entry; only under the writer mutex
+
+  /// Records an error; emitters on several threads may race here, on the error path only.
+  void note_error(std::error_code ec, std::exception_ptr ex) {
+    errors.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+    // (E1) acquire: pairs with the release in (E2) of the previous holder.
+    while (error_lock.exchange(true, std::memory_order_acquire)) A::yield();
+    last_error = ec;
+    last_exception = std::move(ex);
+    error_lock.store(false, std::memory_order_release);  // (E2) pairs with (E1)
+  }
+
+  std::pair<std::error_code, std::exception_ptr> read_error() {
+    while (error_lock.exchange(true, std::memory_order_acquire)) A::yield();  // (E1)
+    auto r = std::make_pair(last_error, last_exception);
+    error_lock.store(false, std::memory_order_release);  // (E2)
+    return r;
+  }
+};
+
+template <class F>
+constexpr bool has_bool_member = requires { &F::operator bool; };
+
+/// True for callables that are "empty": null pointers, empty std::function and the like.
+template <class F>
+bool is_empty_callable(const F& f) noexcept {
+  if constexpr (std::is_pointer_v<F> || std::is_member_pointer_v<F>) {
+    return f == nullptr;
+  } else if constexpr (has_bool_member<F>) {
+    return !static_cast<bool>(f);
+  } else {
+    return false;
+  }
+}
+
+template <class F, class T>
+constexpr bool takes_context = std::is_invocable_v<F&, const context&, const T&>;
+
+template <class F, class T>
+constexpr bool is_listener = std::is_invocable_v<F&, const context&, const T&> || std::is_invocable_v<F&, const T&>;
+
+template <class F, class T>
+using listener_result =
+    std::conditional_t<takes_context<F, T>, std::invoke_result<F&, const context&, const T&>, std::invoke_result<F&, const T&>>;
+
+template <class F, class T>
+constexpr bool is_error_aware = std::is_same_v<typename listener_result<F, T>::type, std::error_code>;
+
+/// An entry with the callable stored inline after it: one allocation, one indirect call.
+template <class A, class T, class F>
+struct entry_impl final : entry<A, T> {
+  template <class G>
+  entry_impl(G&& g, std::uint64_t id, std::string key, bool once)
+      : entry<A, T>(&call, &destroy_self, id, std::move(key), once, is_error_aware<F, T>), fn(std::forward<G>(g)) {}
+
+  static std::error_code call(entry<A, T>* base, const context& ctx, const T& value) {
+    F& f = static_cast<entry_impl*>(base)->fn;
+    if constexpr (takes_context<F, T>) {
+      if constexpr (is_error_aware<F, T>) {
+        return std::invoke(f, ctx, value);
+      } else {
+        std::invoke(f, ctx, value);
+        return {};
+      }
+    } else {
+      if constexpr (is_error_aware<F, T>) {
+        return std::invoke(f, value);
+      } else {
+        std::invoke(f, value);
+        return {};
+      }
+    }
+  }
+
+  static void destroy_self(entry<A, T>* base) noexcept { delete static_cast<entry_impl*>(base); }
+
+  F fn;
+};
+
+/// The copy-on-write listener list. `Domain` is a hazard_domain over the same policy.
+template <class A, class T, class Domain>
+class signal_core {
+ public:
+  using entry_t = entry<A, T>;
+  using record = typename Domain::record;
+  using frame = typename Domain::frame;
+  using error_handler = std::function<void(const listener_error&)>;
+
+  /// An immutable snapshot: a header followed by `size` entry pointers.
+  struct snapshot {
+    std::size_t size = 0;
+    std::shared_ptr<const error_handler> handler;
+
+    entry_t** items() noexcept { return reinterpret_cast<entry_t**>(this + 1); }
+    entry_t* const* begin() noexcept { return items(); }
+    entry_t* const* end() noexcept { return items() + size; }
+  };
+  static_assert(alignof(snapshot) >= alignof(entry_t*));
+
+  explicit signal_core(Domain& domain) : domain_(domain) {
+    head_.store(make_snapshot(0, nullptr), std::memory_order_relaxed);  // not yet shared
+    active_.store(0, std::memory_order_relaxed);                        // not yet shared
+    metrics_.store(false, std::memory_order_relaxed);                   // not yet shared
+    for (auto* c : {&emits_, &calls_, &errors_, &exceptions_, &canceled_, &handler_failures_})
+      c->store(0, std::memory_order_relaxed);  // not yet shared
+  }
+
+  signal_core(const signal_core&) = delete;
+  signal_core& operator=(const signal_core&) = delete;
+
+  /// Destroying a signal while another thread uses it is undefined, as for any object;
+  /// so nothing protects these snapshots any more.
+  ~signal_core() {
+    garbage g;
+    free_snapshot(head_.load(std::memory_order_relaxed), g);  // relaxed: no concurrent access
+    for (snapshot* s : retired_) free_snapshot(s, g);
+  }
+
+  // ---- writers --------------------------------------------------------------------
+
+  template <class F>
+  listener_id add(F&& f, std::string_view key, bool once) {
+    using fn_t = std::decay_t<F>;
+    if (is_empty_callable(f)) return listener_id::refused(errc::invalid_listener);
+    garbage g;
+    std::lock_guard<typename A::mutex> lock(mutex_);
+    snapshot* cur = head_.load(std::memory_order_relaxed);  // relaxed: writers hold mutex_
+    if (!key.empty()) {
+      for (entry_t* e : *cur) {
+        // relaxed: a fire or removal racing with this check linearises either way
+        if (e->key == key && is_alive(e->state.load(std::memory_order_relaxed)))
+          return listener_id::refused(errc::duplicate_key);
+      }
+    }
+    const std::uint64_t id = ++next_id_;
+    entry_t* e = new entry_impl<A, T, fn_t>(std::forward<F>(f), id, std::string(key), once);
+    active_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a count; see size()
+    republish(cur, e, cur->handler, g);
+    return listener_id(id);
+  }
+
+  /// Logically removes the first live listener matching `pred` and republishes.
+  template <class Pred>
+  std::error_code remove(Pred pred) {
+    garbage g;
+    {
+      std::lock_guard<typename A::mutex> lock(mutex_);
+      snapshot* cur = head_.load(std::memory_order_relaxed);  // relaxed: writers hold mutex_
+      entry_t* e = find_alive(cur, pred);
+      if (!e || !kill(e)) return errc::not_found;
+      republish(cur, nullptr, cur->handler, g);
+    }
+    return {};
+  }
+
+  /// remove(), then wait until no other thread can still be running the listener.
+  /// `self` is the calling thread's record: its own emissions are not waited for, and an
+  /// emission of it that is running this very listener makes the call fail instead.
+  template <class Pred>
+  std::error_code remove_and_wait(record& self, Pred pred) {
+    garbage g;
+    std::vector<const void*> waitset;
+    {
+      std::lock_guard<typename A::mutex> lock(mutex_);
+      snapshot* cur = head_.load(std::memory_order_relaxed);  // relaxed: writers hold mutex_
+      entry_t* e = find_alive(cur, pred);
+      if (!e) return errc::not_found;
+      for (frame* f = self.frames; f; f = f->prev)
+        if (f->current == e) return errc::would_deadlock;
+      if (!kill(e)) return errc::not_found;
+      republish(cur, nullptr, cur->handler, g);
+      // Every snapshot that still holds e is retired now (the current one does not).
+      // Keep them all alive (pins_) so their addresses cannot be reused while we wait.
+      for (snapshot* s : retired_)
+        if (std::find(s->begin(), s->end(), e) != s->end()) waitset.push_back(s);
+      ++pins_;
+    }
+    g.release();
+    // An invocation of e runs only under a hazard on a snapshot holding e (or under the
+    // overflow count), so when none is left, none is running. Waits only for *other*
+    // threads; each of their emissions ends in finite time unless a listener blocks on us.
+    std::vector<const void*> hazards;
+    for (;;) {
+      bool clear = domain_.collect(hazards, &self);  // (S1/S2) after P1 in republish
+      if (clear) {
+        clear = std::none_of(hazards.begin(), hazards.end(), [&](const void* h) {
+          return std::find(waitset.begin(), waitset.end(), h) != waitset.end();
+        });
+      }
+      if (clear) break;
+      A::yield();
+    }
+    {
+      std::lock_guard<typename A::mutex> lock(mutex_);
+      --pins_;
+      scan(g);
+    }
+    return {};
+  }
+
+  void reset() {
+    garbage g;
+    std::lock_guard<typename A::mutex> lock(mutex_);
+    snapshot* cur = head_.load(std::memory_order_relaxed);  // relaxed: writers hold mutex_
+    for (entry_t* e : *cur) kill(e);
+    republish(cur, nullptr, cur->handler, g);
+  }
+
+  void set_error_handler(error_handler h) {
+    garbage g;
+    std::lock_guard<typename A::mutex> lock(mutex_);
+    snapshot* cur = head_.load(std::memory_order_relaxed);  // relaxed: writers hold mutex_
+    auto handler = h ? std::make_shared<const error_handler>(std::move(h)) : nullptr;
+    republish(cur, nullptr, std::move(handler), g);
+  }
+
+  void set_metrics(bool on) noexcept { metrics_.store(on, std::memory_order_relaxed); }  // relaxed: a switch, no data
+  [[nodiscard]] bool metrics() const noexcept { return metrics_.load(std::memory_order_relaxed); }
+
+  // ---- readers --------------------------------------------------------------------
+
+  [[nodiscard]] std::size_t size() const noexcept {
+    // relaxed: the count changes at the same linearisation points as the states; any
+    // happens-before a caller has with those changes carries over by coherence.
+    return active_.load(std::memory_order_relaxed);
+  }
+
+  /// Calls fn(entry&) for every alive entry of the current snapshot, under a hazard.
+  template <class Fn>
+  void for_each_alive(record& rec, Fn&& fn) {
+    typename Domain::guard g(domain_, rec);
+    snapshot* s = g.template protect<snapshot>(head_);
+    for (entry_t* e : *s)
+      if (is_alive(e->state.load(std::memory_order_relaxed))) fn(*e);  // relaxed: see emit
+  }
+
+  static listener_metadata metadata_of(entry_t& e) {
+    listener_metadata m;
+    m.id = listener_id(e.id);
+    m.key = e.key;
+    m.added_at = e.added_at;
+    m.call_count = e.calls.load(std::memory_order_relaxed);    // relaxed: a statistic
+    m.error_count = e.errors.load(std::memory_order_relaxed);  // relaxed: a statistic
+    auto [ec, ex] = e.read_error();
+    m.last_error = ec;
+    m.last_exception = ex;
+    m.last_called = std::chrono::system_clock::time_point(
+        std::chrono::system_clock::duration(e.last_called.load(std::memory_order_relaxed)));  // relaxed: a statistic
+    m.is_once = e.once;
+    m.is_error_aware = e.error_aware;
+    return m;
+  }
+
+  [[nodiscard]] signal_stats stats() const noexcept {
+    signal_stats s;  // relaxed everywhere: independent statistics
+    s.emits = emits_.load(std::memory_order_relaxed);
+    s.listener_calls = calls_.load(std::memory_order_relaxed);
+    s.errors = errors_.load(std::memory_order_relaxed);
+    s.exceptions = exceptions_.load(std::memory_order_relaxed);
+    s.canceled = canceled_.load(std::memory_order_relaxed);
+    s.handler_failures = handler_failures_.load(std::memory_order_relaxed);
+    return s;
+  }
+
+  // ---- emission -------------------------------------------------------------------
+
+  /// Runs the listeners of the current snapshot in order on the calling thread.
+  /// `Try`: stop at the first error or exception and report it, instead of recording it
+  /// and going on. `Checked`: test the context before each listener.
+  template <bool Try, bool Checked>
+  emit_result emit(record& rec, const context& ctx, const T& value) {
+    emit_result result;
+    typename Domain::guard g(domain_, rec);
+    snapshot* s = g.template protect<snapshot>(head_);
+    frame_scope fs(rec);
+    const bool metrics = metrics_.load(std::memory_order_relaxed);  // relaxed: a switch
+    if (SIGS_UNLIKELY(metrics)) emits_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+    std::size_t called = 0;
+    for (entry_t* e : *s) {
+      // relaxed: the state guards no data (the entry was published with the snapshot, P1/H2);
+      // an emission that happens-after a removal never sees the entry at all.
+      std::uint32_t st = e->state.load(std::memory_order_relaxed);
+      if (SIGS_UNLIKELY(st != state_live)) {
+        if (st != state_armed) continue;
+        if constexpr (Checked) {
+          if (auto ec = ctx.error()) return stopped(result, *e, called, ec);
+        }
+        // relaxed: exactly-once needs only the RMW's atomicity on this one location.
+        if (!e->state.compare_exchange_strong(st, state_fired, std::memory_order_relaxed)) continue;
+        active_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: see size()
+      } else if constexpr (Checked) {
+        if (auto ec = ctx.error()) return stopped(result, *e, called, ec);
+      }
+      fs.f.current = e;
+      std::error_code ec;
+      std::exception_ptr ex;
+      try {
+        ec = e->invoke(e, ctx, value);
+      } catch (...) {
+        ex = std::current_exception();
+        ec = errc::listener_exception;
+      }
+      ++called;
+      if (SIGS_UNLIKELY(metrics)) count_call(*e);
+      if (SIGS_UNLIKELY(static_cast<bool>(ec))) {
+        on_error(*e, ec, ex);
+        if constexpr (Try) {
+          result.error = ec;
+          result.listener = listener_id(e->id);
+          result.key = e->key;
+          result.index = called - 1;
+          result.calls = called;
+          result.exception = std::move(ex);
+          return result;
+        } else {
+          report(s, *e, ec, ex);
+        }
+      }
+    }
+    result.calls = called;
+    return result;
+  }
+
+ private:
+  struct frame_scope {
+    explicit frame_scope(record& r) noexcept : rec(r), f{r.frames, nullptr} { rec.frames = &f; }
+    ~frame_scope() { rec.frames = f.prev; }
+    frame_scope(const frame_scope&) = delete;
+    frame_scope& operator=(const frame_scope&) = delete;
+    record& rec;
+    frame f;
+  };
+
+  /// What a write unlinks, destroyed after the writer mutex is released: user callables
+  /// and handlers may run arbitrary code (even call back into this signal) when destroyed.
+  struct garbage {
+    std::vector<entry_t*> entries;
+    std::vector<std::shared_ptr<const error_handler>> handlers;
+    garbage() = default;
+    garbage(const garbage&) = delete;
+    garbage& operator=(const garbage&) = delete;
+    ~garbage() { release(); }
+    void release() noexcept {
+      for (entry_t* e : entries) e->destroy(e);
+      entries.clear();
+      handlers.clear();
+    }
+  };
+
+  emit_result& stopped(emit_result& r, entry_t& next, std::size_t called, std::error_code why) {
+    canceled_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+    r.error = why;
+    r.listener = listener_id(next.id);
+    r.key = next.key;
+    r.index = called;
+    r.calls = called;
+    return r;
+  }
+
+  void count_call(entry_t& e) noexcept {
+    calls_.fetch_add(1, std::memory_order_relaxed);    // relaxed: a statistic
+    e.calls.fetch_add(1, std::memory_order_relaxed);   // relaxed: a statistic
+    e.last_called.store(std::chrono::system_clock::now().time_since_epoch().count(),
+                        std::memory_order_relaxed);     // relaxed: a statistic
+  }
+
+  void on_error(entry_t& e, std::error_code ec, const std::exception_ptr& ex) {
+    (ex ? exceptions_ : errors_).fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+    e.note_error(ec, ex);
+  }
+
+  void report(snapshot* s, entry_t& e, std::error_code ec, const std::exception_ptr& ex) noexcept {
+    if (!s->handler) return;
+    try {
+      (*s->handler)(listener_error{listener_id(e.id), e.key, ec, ex});
+    } catch (...) {
+      handler_failures_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+    }
+  }
+
+  template <class Pred>
+  static entry_t* find_alive(snapshot* s, Pred& pred) {
+    for (entry_t* e : *s)
+      if (pred(*e) && is_alive(e->state.load(std::memory_order_relaxed))) return e;  // relaxed: see emit
+    return nullptr;
+  }
+
+  /// Moves a live or armed entry to removed. False if it had fired or was removed already.
+  bool kill(entry_t* e) noexcept {
+    std::uint32_t st = e->state.load(std::memory_order_relaxed);  // relaxed: the CAS decides
+    while (is_alive(st)) {
+      // relaxed: as for firing, only the RMW's atomicity matters (one winner).
+      if (e->state.compare_exchange_weak(st, state_removed, std::memory_order_relaxed)) {
+        active_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: see size()
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static snapshot* make_snapshot(std::size_t n, std::shared_ptr<const error_handler> handler) {
+    void* mem = ::operator new(sizeof(snapshot) + n * sizeof(entry_t*));
+    auto* s = new (mem) snapshot;
+    s->size = n;
+    s->handler = std::move(handler);
+    return s;
+  }
+
+  void free_snapshot(snapshot* s, garbage& g) {
+    for (entry_t* e : *s)
+      if (--e->refs == 0) g.entries.push_back(e);
+    if (s->handler) g.handlers.push_back(std::move(s->handler));
+    s->~snapshot();
+    ::operator delete(s);
+  }
+
+  /// Builds a snapshot of `cur`'s alive entries (+ `extra`), publishes it, retires `cur`.
+  /// Caller holds mutex_.
+  void republish(snapshot* cur, entry_t* extra, std::shared_ptr<const error_handler> handler, garbage& g) {
+    std::size_t n = extra ? 1 : 0;
+    for (entry_t* e : *cur)
+      if (is_alive(e->state.load(std::memory_order_relaxed))) ++n;  // relaxed: see emit
+    snapshot* next = make_snapshot(n, std::move(handler));
+    entry_t** out = next->items();
+    std::size_t i = 0;
+    for (entry_t* e : *cur) {
+      // relaxed: see emit. States only move from alive to dead, so this pass keeps at
+      // most the entries the count saw; one that died in between is simply left out.
+      if (is_alive(e->state.load(std::memory_order_relaxed))) {
+        out[i++] = e;
+        ++e->refs;
+      }
+    }
+    if (extra) {
+      out[i++] = extra;
+      ++extra->refs;
+    }
+    next->size = i;
+    head_.store(next, std::memory_order_seq_cst);  // (P1) pairs with H2 (hazard.hpp); before S1 in scan()
+    retired_.push_back(cur);
+    scan(g);
+  }
+
+  /// Frees the retired snapshots no hazard slot holds. Caller holds mutex_, after P1.
+  void scan(garbage& g) {
+    if (pins_ > 0 || retired_.empty()) return;
+    if (!domain_.collect(hazards_)) return;  // an overflow reader: keep everything
+    auto keep = retired_.begin();
+    for (snapshot* s : retired_) {
+      if (std::find(hazards_.begin(), hazards_.end(), s) != hazards_.end()) {
+        *keep++ = s;
+      } else {
+        free_snapshot(s, g);
+      }
+    }
+    retired_.erase(keep, retired_.end());
+  }
+
+  Domain& domain_;
+  alignas(cache_line) typename A::template atomic<snapshot*> head_;
+  typename A::template atomic<std::size_t> active_;
+  typename A::template atomic<bool> metrics_;
+
+  // Written by emitters only on error paths or with metrics on; kept off head_'s line.
+  alignas(cache_line) typename A::template atomic<std::uint64_t> emits_;
+  typename A::template atomic<std::uint64_t> calls_;
+  typename A::template atomic<std::uint64_t> errors_;
+  typename A::template atomic<std::uint64_t> exceptions_;
+  typename A::template atomic<std::uint64_t> canceled_;
+  typename A::template atomic<std::uint64_t> handler_failures_;
+
+  // Writer-only state, under mutex_.
+  alignas(cache_line) typename A::mutex mutex_;
+  std::vector<snapshot*> retired_;
+  std::vector<const void*> hazards_;
+  std::uint64_t next_id_ = 0;
+  std::size_t pins_ = 0;
+};
+
+}  // namespace sigs::detail

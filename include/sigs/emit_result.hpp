@@ -1,0 +1,54 @@
+// sigs/emit_result.hpp — what try_emit reports, and a signal's counters.
+//
+//   sigs::emit_result r = sig.try_emit(order);
+//   if (!r.ok()) log("listener", r.key, "at", r.index, "failed:", r.error.message());
+#pragma once
+
+#pragma push_macro("emit")
+#undef emit
+
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <string>
+#include <system_error>
+
+#include <sigs/listener.hpp>
+
+namespace sigs {
+
+/// The outcome of one try_emit. On success `error` is empty and `calls` says how many
+/// listeners ran. On failure it names where emission stopped:
+///  - a listener returned an error or threw: `listener`/`key` are that listener, `index`
+///    its position among the listeners this emission called (0-based), and for a throw
+///    `error == errc::listener_exception` with the exception in `exception`;
+///  - the context was cancelled or expired: `error` is errc::canceled or
+///    errc::deadline_exceeded, `listener`/`key`/`index` describe the first listener that
+///    was *not* started.
+struct emit_result {
+  std::error_code error;
+  listener_id listener;
+  std::string key;
+  std::size_t index = 0;
+  std::size_t calls = 0;  ///< listeners invoked, including a failing one
+  std::exception_ptr exception;
+
+  [[nodiscard]] bool ok() const noexcept { return !error; }
+  explicit operator bool() const noexcept { return ok(); }
+};
+
+/// A snapshot of one signal's counters. `emits` and `listener_calls` are counted only
+/// while metrics are enabled (one relaxed load and a branch per emit when they are not);
+/// the error counters are always kept, since errors are off the fast path.
+struct signal_stats {
+  std::uint64_t emits = 0;           ///< emit / try_emit calls (metrics on)
+  std::uint64_t listener_calls = 0;  ///< listener invocations (metrics on)
+  std::uint64_t errors = 0;          ///< error codes returned by listeners
+  std::uint64_t exceptions = 0;      ///< exceptions thrown by listeners
+  std::uint64_t canceled = 0;        ///< emissions stopped by their context
+  std::uint64_t handler_failures = 0;///< exceptions thrown by the error handler itself (swallowed)
+};
+
+}  // namespace sigs
+
+#pragma pop_macro("emit")

@@ -1,0 +1,19 @@
+// sigs/fwd.hpp — forward declarations of the public types.
+#pragma once
+
+namespace sigs {
+
+enum class errc : int;
+class context;
+class listener_id;
+struct listener_metadata;
+struct listener_error;
+class scoped_listener;
+struct emit_result;
+struct signal_stats;
+struct signal_options;
+
+template <class T>
+class sync_signal;
+
+}  // namespace sigs

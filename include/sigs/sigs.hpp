@@ -1,0 +1,19 @@
+// sigs/sigs.hpp — the whole public API in one include.
+//
+// sigs is a library of typed, thread-safe, in-process signals:
+//
+//   #include <sigs/sigs.hpp>
+//   sigs::sync_signal<int> ticks;
+//   ticks.add_listener([](const int& n) { std::cout << n << '\n'; });
+//   ticks.emit(42);
+//
+// Emission never takes a lock: listeners live in an immutable copy-on-write snapshot
+// protected by hazard pointers (sigs/detail/hazard.hpp explains the protocol).
+#pragma once
+
+#include <sigs/context.hpp>
+#include <sigs/emit_result.hpp>
+#include <sigs/errors.hpp>
+#include <sigs/listener.hpp>
+#include <sigs/options.hpp>
+#include <sigs/sync_signal.hpp>
