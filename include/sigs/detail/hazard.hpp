@@ -156,6 +156,21 @@ class hazard_domain {
       return src.load(std::memory_order_seq_cst);                 // (H2) pairs with P1
     }
 
+    /// Publishes `p` without validating it against a source: for a pointer the caller
+    /// keeps alive by other means, published only so that scans see it in use (H1 / O1).
+    void publish(const void* p) noexcept {
+      clear();
+      if (SIGS_LIKELY(rec_.depth < Slots)) {
+        slot_ = &rec_.slot[rec_.depth];
+        ++rec_.depth;
+        slot_->exchange(p, std::memory_order_seq_cst);  // (H1) pairs with S1
+        return;
+      }
+      overflowed_ = true;
+      ++rec_.overflow;
+      domain_.overflow_.fetch_add(1, std::memory_order_seq_cst);  // (O1) pairs with S2
+    }
+
     /// Drops the protection. Idempotent.
     void clear() noexcept {
       if (slot_) {

@@ -176,8 +176,10 @@ class signal_core {
 
   /// An immutable snapshot: a header followed by `size` entry pointers.
   struct snapshot {
+    snapshot() { holds.store(0, std::memory_order_relaxed); }  // published by P1
     std::size_t size = 0;
     std::shared_ptr<const error_handler> handler;
+    typename A::template atomic<std::size_t> holds;  // async emissions pinning it; see hold()
 
     entry_t** items() noexcept { return reinterpret_cast<entry_t**>(this + 1); }
     entry_t* const* begin() noexcept { return items(); }
@@ -303,7 +305,6 @@ class signal_core {
   }
 
   void set_metrics(bool on) noexcept { metrics_.store(on, std::memory_order_relaxed); }  // relaxed: a switch, no data
-  [[nodiscard]] bool metrics() const noexcept { return metrics_.load(std::memory_order_relaxed); }
 
   // ---- readers --------------------------------------------------------------------
 
@@ -352,6 +353,45 @@ class signal_core {
 
   // ---- emission -------------------------------------------------------------------
 
+  /// What running one entry did.
+  enum class run_status { skipped, ok, failed, stopped };
+
+  /// Runs `e` if it is alive, claiming it first if it is a once-entry. On `failed`, `ec`
+  /// (and `ex` for a throw) say why; on `stopped`, `ec` is the context's error and the
+  /// entry was not started (nor claimed). `StateOrder` is relaxed for an emission that
+  /// validated its snapshot against head_ (H2), seq_cst for one running a held snapshot
+  /// (see hold()).
+  template <bool Checked, std::memory_order StateOrder = std::memory_order_relaxed>
+  run_status run_entry(entry_t& e, frame& f, const context& ctx, const T& value, bool metrics,
+                       std::error_code& ec, std::exception_ptr& ex) {
+    // relaxed (sync): the state guards no data (the entry was published with the snapshot,
+    // P1/H2); an emission that happens-after a removal never sees the entry at all.
+    // seq_cst (async, K2): pairs with the removal's seq_cst CAS (K1); see hold().
+    std::uint32_t st = e.state.load(StateOrder);
+    if (SIGS_UNLIKELY(st != state_live)) {
+      if (st != state_armed) return run_status::skipped;
+      if constexpr (Checked) {
+        if ((ec = ctx.error())) return run_status::stopped;
+      }
+      // relaxed: exactly-once needs only the RMW's atomicity on this one location.
+      if (!e.state.compare_exchange_strong(st, state_fired, std::memory_order_relaxed)) return run_status::skipped;
+      active_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: see size()
+    } else if constexpr (Checked) {
+      if ((ec = ctx.error())) return run_status::stopped;
+    }
+    f.current = &e;
+    try {
+      ec = e.invoke(&e, ctx, value);
+    } catch (...) {
+      ex = std::current_exception();
+      ec = errc::listener_exception;
+    }
+    if (SIGS_UNLIKELY(metrics)) count_call(e);
+    if (SIGS_LIKELY(!ec)) return run_status::ok;
+    on_error(e, ec, ex);
+    return run_status::failed;
+  }
+
   /// Runs the listeners of the current snapshot in order on the calling thread.
   /// `Try`: stop at the first error or exception and report it, instead of recording it
   /// and going on. `Checked`: test the context before each listener.
@@ -361,55 +401,81 @@ class signal_core {
     typename Domain::guard g(domain_, rec);
     snapshot* s = g.template protect<snapshot>(head_);
     frame_scope fs(rec);
-    const bool metrics = metrics_.load(std::memory_order_relaxed);  // relaxed: a switch
+    const bool metrics = metrics_enabled();
     if (SIGS_UNLIKELY(metrics)) emits_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
     std::size_t called = 0;
     for (entry_t* e : *s) {
-      // relaxed: the state guards no data (the entry was published with the snapshot, P1/H2);
-      // an emission that happens-after a removal never sees the entry at all.
-      std::uint32_t st = e->state.load(std::memory_order_relaxed);
-      if (SIGS_UNLIKELY(st != state_live)) {
-        if (st != state_armed) continue;
-        if constexpr (Checked) {
-          if (auto ec = ctx.error()) return stopped(result, *e, called, ec);
-        }
-        // relaxed: exactly-once needs only the RMW's atomicity on this one location.
-        if (!e->state.compare_exchange_strong(st, state_fired, std::memory_order_relaxed)) continue;
-        active_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: see size()
-      } else if constexpr (Checked) {
-        if (auto ec = ctx.error()) return stopped(result, *e, called, ec);
-      }
-      fs.f.current = e;
       std::error_code ec;
       std::exception_ptr ex;
-      try {
-        ec = e->invoke(e, ctx, value);
-      } catch (...) {
-        ex = std::current_exception();
-        ec = errc::listener_exception;
+      const run_status st = run_entry<Checked>(*e, fs.f, ctx, value, metrics, ec, ex);
+      if (SIGS_LIKELY(st == run_status::ok)) {
+        ++called;
+        continue;
       }
+      if (st == run_status::skipped) continue;
+      if (st == run_status::stopped) return stopped(result, *e, called, ec);
       ++called;
-      if (SIGS_UNLIKELY(metrics)) count_call(*e);
-      if (SIGS_UNLIKELY(static_cast<bool>(ec))) {
-        on_error(*e, ec, ex);
-        if constexpr (Try) {
-          result.error = ec;
-          result.listener = listener_id(e->id);
-          result.key = e->key;
-          result.index = called - 1;
-          result.calls = called;
-          result.exception = std::move(ex);
-          return result;
-        } else {
-          report(s, *e, ec, ex);
-        }
+      if constexpr (Try) {
+        result.error = ec;
+        result.listener = listener_id(e->id);
+        result.key = e->key;
+        result.index = called - 1;
+        result.calls = called;
+        result.exception = std::move(ex);
+        return result;
+      } else {
+        report(s, *e, ec, ex);
       }
     }
     result.calls = called;
     return result;
   }
 
- private:
+  // ---- held snapshots (async delivery) ------------------------------------------------
+  //
+  // An async emission reads the snapshot on the emitting thread and runs its listeners
+  // later on workers. hold() pins the snapshot with a count (scan() frees no snapshot whose
+  // count is non-zero) so the emitter can drop its hazard pointer at once. A worker running
+  // a held snapshot publishes it in its own hazard slot (publish()) for the duration, which
+  // is what remove_and_wait waits on. Because that hazard is not validated against head_,
+  // it can appear after remove_and_wait's scan; the worker then loads each state with
+  // seq_cst (K2), and the removal CAS is seq_cst (K1): K1 precedes P1 precedes S1 precedes
+  // the worker's publish (H1) precedes K2 in the total order, so K2 reads `removed`.
+
+  /// Protects the current snapshot, pins it and returns it. Pair with release().
+  snapshot* hold(record& rec) {
+    typename Domain::guard g(domain_, rec);
+    snapshot* s = g.template protect<snapshot>(head_);
+    // relaxed: ordered before scan()'s acquire load of the count by the guard's release
+    // (H3) that scan()'s S1 reads, or by the validation argument when S1 missed H1.
+    s->holds.fetch_add(1, std::memory_order_relaxed);
+    return s;
+  }
+
+  /// Unpins a snapshot from hold(). It is freed by a later write's scan (or the destructor).
+  static void release(snapshot* s) noexcept {
+    s->holds.fetch_sub(1, std::memory_order_release);  // (K3) pairs with (K4) in scan()
+  }
+
+  [[nodiscard]] bool metrics_enabled() const noexcept {
+    return metrics_.load(std::memory_order_relaxed);  // relaxed: a switch, no data
+  }
+
+  /// Counts a delivery-side statistic (async emissions count emits always).
+  void count_emit() noexcept { emits_.fetch_add(1, std::memory_order_relaxed); }  // relaxed: a statistic
+
+  /// Passes a listener failure to the snapshot's error handler (if any).
+  void report(snapshot* s, entry_t& e, std::error_code ec, const std::exception_ptr& ex) noexcept {
+    if (!s->handler) return;
+    try {
+      (*s->handler)(listener_error{listener_id(e.id), e.key, ec, ex});
+    } catch (...) {
+      handler_failures_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+    }
+  }
+
+  [[nodiscard]] Domain& domain() const noexcept { return domain_; }
+
   struct frame_scope {
     explicit frame_scope(record& r) noexcept : rec(r), f{r.frames, nullptr} { rec.frames = &f; }
     ~frame_scope() { rec.frames = f.prev; }
@@ -419,6 +485,7 @@ class signal_core {
     frame f;
   };
 
+ private:
   /// What a write unlinks, destroyed after the writer mutex is released: user callables
   /// and handlers may run arbitrary code (even call back into this signal) when destroyed.
   struct garbage {
@@ -457,15 +524,6 @@ class signal_core {
     e.note_error(ec, ex);
   }
 
-  void report(snapshot* s, entry_t& e, std::error_code ec, const std::exception_ptr& ex) noexcept {
-    if (!s->handler) return;
-    try {
-      (*s->handler)(listener_error{listener_id(e.id), e.key, ec, ex});
-    } catch (...) {
-      handler_failures_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-    }
-  }
-
   template <class Pred>
   static entry_t* find_alive(snapshot* s, Pred& pred) {
     for (entry_t* e : *s)
@@ -477,8 +535,10 @@ class signal_core {
   bool kill(entry_t* e) noexcept {
     std::uint32_t st = e->state.load(std::memory_order_relaxed);  // relaxed: the CAS decides
     while (is_alive(st)) {
-      // relaxed: as for firing, only the RMW's atomicity matters (one winner).
-      if (e->state.compare_exchange_weak(st, state_removed, std::memory_order_relaxed)) {
+      // (K1) seq_cst: pairs with a worker's seq_cst state load (K2), see hold(). Among
+      // emitters that validated their snapshot only the RMW's atomicity matters.
+      if (e->state.compare_exchange_weak(st, state_removed, std::memory_order_seq_cst,
+                                         std::memory_order_relaxed)) {
         active_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: see size()
         return true;
       }
@@ -535,7 +595,8 @@ class signal_core {
     if (!domain_.collect(hazards_)) return;  // an overflow reader: keep everything
     auto keep = retired_.begin();
     for (snapshot* s : retired_) {
-      if (std::find(hazards_.begin(), hazards_.end(), s) != hazards_.end()) {
+      if (s->holds.load(std::memory_order_acquire) != 0 ||  // (K4) pairs with (K3)
+          std::find(hazards_.begin(), hazards_.end(), s) != hazards_.end()) {
         *keep++ = s;
       } else {
         free_snapshot(s, g);
