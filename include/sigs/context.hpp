@@ -72,4 +72,10 @@ class context {
   bool has_deadline_ = false;
 };
 
+namespace detail {
+/// The context of emissions that were given none: never cancelled, never checked.
+/// Constant-initialised, so reading it costs no initialisation guard.
+constinit inline const context no_context{};
+}  // namespace detail
+
 }  // namespace sigs

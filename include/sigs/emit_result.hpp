@@ -37,9 +37,10 @@ struct emit_result {
   explicit operator bool() const noexcept { return ok(); }
 };
 
-/// A snapshot of one signal's counters. `emits` and `listener_calls` are counted only
-/// while metrics are enabled (one relaxed load and a branch per emit when they are not);
-/// the error counters are always kept, since errors are off the fast path.
+/// A snapshot of one signal's counters. For sync signals `emits` and `listener_calls` are
+/// counted only while metrics are enabled (one relaxed load and a branch per emit when
+/// they are not); async signals always count `emits` (accepted emissions). The error
+/// counters are always kept, since errors are off the fast path.
 struct signal_stats {
   std::uint64_t emits = 0;           ///< emit / try_emit calls (metrics on)
   std::uint64_t listener_calls = 0;  ///< listener invocations (metrics on)
@@ -47,6 +48,17 @@ struct signal_stats {
   std::uint64_t exceptions = 0;      ///< exceptions thrown by listeners
   std::uint64_t canceled = 0;        ///< emissions stopped by their context
   std::uint64_t handler_failures = 0;///< exceptions thrown by the error handler itself (swallowed)
+
+  // Async signals only. Each listener of each accepted emission ends in exactly one of
+  // delivered, dropped or skipped, so once drain() returns:
+  //   delivered + dropped + skipped == the sum over emissions of their listener count.
+  std::uint64_t delivered = 0;  ///< listener invocations that ran (successful or not)
+  std::uint64_t dropped = 0;    ///< deliveries not made: queue full (reject), pool stopped or
+                                ///< discarding, context cancelled or expired
+  std::uint64_t skipped = 0;    ///< deliveries to a listener removed, or a once-listener fired,
+                                ///< before its turn
+  std::uint64_t rejected = 0;   ///< try_emit calls that returned an error (nothing queued)
+  std::uint64_t in_flight = 0;  ///< emissions queued or running now
 };
 
 }  // namespace sigs

@@ -1,21 +1,50 @@
 // sigs/options.hpp — construction options shared by the signal types.
 //
 //   sigs::signal_options opts;
-//   opts.metrics = true;                       // count emits and calls per listener
-//   sigs::sync_signal<int> sig(opts);
+//   opts.metrics = true;                                  // count emits and calls
+//   opts.overflow = sigs::overflow_policy::reject;        // async: never wait for room
+//   sigs::async_signal<int> sig(opts);
 #pragma once
 
 #pragma push_macro("emit")
 #undef emit
 
+#include <cstddef>
+
 namespace sigs {
+
+class worker_pool;
+
+/// What an async emit does when it cannot be queued at once: the pool's queue is full,
+/// or the signal already has `queue_capacity` emissions in flight.
+enum class overflow_policy : unsigned char {
+  block,        ///< wait for room, honouring the emission's context
+  reject,       ///< drop the emission: counted in stats().dropped (try_emit returns backpressure)
+  caller_runs,  ///< run the listeners on the emitting thread instead
+};
 
 /// Options given to a signal's constructor. Defaults are the fast path.
 struct signal_options {
   /// Count emits, listener calls and last-call times (signal_stats, listener_metadata).
   /// Off by default: each counted call writes shared counters, which costs scaling when
   /// several threads emit on one signal. Can also be switched later with set_metrics().
+  /// Async signals count emissions and deliveries always; this adds the per-listener ones.
   bool metrics = false;
+
+  /// async_signal: the pool that runs listeners; nullptr means worker_pool::global().
+  /// The pool must outlive the signal.
+  worker_pool* pool = nullptr;
+
+  /// async_signal: the most emissions of this signal queued or running at once; 0 means
+  /// no limit of its own (the pool's queue still bounds it). Beyond it, `overflow` applies.
+  std::size_t queue_capacity = 0;
+
+  /// async_signal: what emit() does when an emission cannot be queued at once.
+  overflow_policy overflow = overflow_policy::block;
+
+  /// async_signal: finished emission envelopes kept for reuse, so that a steady stream of
+  /// emits allocates nothing.
+  std::size_t envelope_cache = 64;
 };
 
 }  // namespace sigs

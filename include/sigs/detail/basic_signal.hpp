@@ -1,0 +1,199 @@
+// sigs/detail/basic_signal.hpp — registration and introspection shared by every signal.
+//
+// sync_signal and async_signal differ only in how they emit; everything else (the add_*
+// forms, removal, reset, keys, metadata, the error handler) lives here, once, over the
+// copy-on-write core.
+#pragma once
+
+#pragma push_macro("emit")
+#undef emit
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <sigs/context.hpp>
+#include <sigs/detail/signal_core.hpp>
+#include <sigs/detail/thread_record.hpp>
+#include <sigs/emit_result.hpp>
+#include <sigs/errors.hpp>
+#include <sigs/listener.hpp>
+#include <sigs/options.hpp>
+
+namespace sigs::detail {
+
+/// The listener list of a signal carrying T, and every operation on it but emission.
+template <class T>
+class basic_signal {
+  static_assert(std::is_object_v<T>, "a signal's payload type must be an object type");
+
+ protected:
+  using core_type = signal_core<std_atomics, T, default_domain>;
+
+ public:
+  using payload_type = T;
+  /// Receives every error and exception a listener produces during emit().
+  using error_handler = typename core_type::error_handler;
+
+  basic_signal(const basic_signal&) = delete;
+  basic_signal& operator=(const basic_signal&) = delete;
+
+  // ---- registration -----------------------------------------------------------------
+  // Each add_* returns the new listener's id, or an invalid id whose error() is
+  // errc::invalid_listener (empty callable) or errc::duplicate_key (key already active).
+
+  /// Adds a listener, optionally under a key. Error-aware callables are accepted too.
+  template <class F>
+  listener_id add_listener(F&& f, std::string_view key = {}) {
+    check_listener<F>();
+    return core_.add(std::forward<F>(f), key, false);
+  }
+
+  /// Adds an error-aware listener (one that returns std::error_code).
+  template <class F>
+  listener_id add_listener_with_err(F&& f, std::string_view key = {}) {
+    check_error_aware<F>();
+    return core_.add(std::forward<F>(f), key, false);
+  }
+
+  /// Adds a listener that fires exactly once, then is removed.
+  template <class F>
+  listener_id add_once(F&& f) {
+    check_listener<F>();
+    return core_.add(std::forward<F>(f), {}, true);
+  }
+
+  /// add_once() under a key.
+  template <class F>
+  listener_id add_once_with_key(F&& f, std::string_view key) {
+    check_listener<F>();
+    return core_.add(std::forward<F>(f), key, true);
+  }
+
+  /// add_once() for an error-aware listener.
+  template <class F>
+  listener_id add_once_with_err(F&& f) {
+    check_error_aware<F>();
+    return core_.add(std::forward<F>(f), {}, true);
+  }
+
+  /// add_once_with_err() under a key.
+  template <class F>
+  listener_id add_once_with_err_and_key(F&& f, std::string_view key) {
+    check_error_aware<F>();
+    return core_.add(std::forward<F>(f), key, true);
+  }
+
+  // ---- removal ----------------------------------------------------------------------
+
+  /// Removes the listener. Returns errc::not_found if no active listener has this id/key
+  /// (including a once-listener that already fired). Emissions already running skip it
+  /// if they have not started it; emissions that begin after this returns never see it.
+  std::error_code remove_listener(listener_id id) {
+    return core_.remove([id](const auto& e) { return e.id == id.value(); });
+  }
+  std::error_code remove_listener(std::string_view key) {
+    if (key.empty()) return errc::not_found;
+    return core_.remove([key](const auto& e) { return e.key == key; });
+  }
+
+  /// remove_listener(), then waits until no invocation of the listener is running on any
+  /// other thread. It waits for every emission of this signal that other threads began
+  /// before the removal, so a listener running on another thread must not wait for the
+  /// caller. Called from inside that listener's own invocation (on this thread), it does
+  /// nothing and returns errc::would_deadlock.
+  std::error_code remove_listener_and_wait(listener_id id) {
+    return core_.remove_and_wait(local_record(), [id](const auto& e) { return e.id == id.value(); });
+  }
+  std::error_code remove_listener_and_wait(std::string_view key) {
+    if (key.empty()) return errc::not_found;
+    return core_.remove_and_wait(local_record(), [key](const auto& e) { return e.key == key; });
+  }
+
+  /// Removes every listener.
+  void reset() { core_.reset(); }
+
+  // ---- introspection ----------------------------------------------------------------
+
+  /// Active listeners: added, not removed, and (for once-listeners) not yet fired.
+  [[nodiscard]] std::size_t size() const noexcept { return core_.size(); }
+  [[nodiscard]] bool empty() const noexcept { return size() == 0; }
+
+  /// Keys of the active keyed listeners, in registration order.
+  [[nodiscard]] std::vector<std::string> keys() const {
+    std::vector<std::string> out;
+    core().for_each_alive(local_record(), [&](auto& e) {
+      if (!e.key.empty()) out.push_back(e.key);
+    });
+    return out;
+  }
+
+  [[nodiscard]] bool has_key(std::string_view key) const {
+    if (key.empty()) return false;
+    bool found = false;
+    core().for_each_alive(local_record(), [&](auto& e) { found = found || e.key == key; });
+    return found;
+  }
+
+  /// Metadata of an active listener, or nullopt.
+  [[nodiscard]] std::optional<listener_metadata> metadata(std::string_view key) const {
+    if (key.empty()) return std::nullopt;
+    return find_metadata([key](const auto& e) { return e.key == key; });
+  }
+  [[nodiscard]] std::optional<listener_metadata> metadata(listener_id id) const {
+    return find_metadata([id](const auto& e) { return e.id == id.value(); });
+  }
+
+  [[nodiscard]] signal_stats stats() const noexcept { return core_.stats(); }
+
+  /// Installs (or, with an empty function, removes) the handler called on the emitting
+  /// thread for each listener error or exception during emit(). If the handler throws,
+  /// the exception is swallowed and counted in stats().handler_failures.
+  void set_error_handler(error_handler handler) { core_.set_error_handler(std::move(handler)); }
+
+  /// Turns the per-call counters on or off (see signal_options::metrics).
+  void set_metrics(bool on) noexcept { core_.set_metrics(on); }
+
+ protected:
+  explicit basic_signal(const signal_options& options) : core_(global_domain()) {
+    core_.set_metrics(options.metrics);
+  }
+  ~basic_signal() = default;
+
+  template <class F>
+  static constexpr void check_listener() {
+    static_assert(is_listener<std::decay_t<F>, T>,
+                  "a listener must be invocable as f(const T&) or f(const sigs::context&, const T&)");
+  }
+  template <class F>
+  static constexpr void check_error_aware() {
+    check_listener<F>();
+    if constexpr (is_listener<std::decay_t<F>, T>) {
+      static_assert(is_error_aware<std::decay_t<F>, T>,
+                    "an error-aware listener must return std::error_code");
+    }
+  }
+
+  // Reading the snapshot is logically const; the hazard record is the thread's, not ours.
+  core_type& core() const noexcept { return const_cast<core_type&>(core_); }
+
+  template <class Pred>
+  std::optional<listener_metadata> find_metadata(Pred pred) const {
+    std::optional<listener_metadata> out;
+    core().for_each_alive(local_record(), [&](auto& e) {
+      if (!out && pred(e)) out = core_type::metadata_of(e);
+    });
+    return out;
+  }
+
+  core_type core_;
+};
+
+}  // namespace sigs::detail
+
+#pragma pop_macro("emit")
