@@ -11,9 +11,12 @@
 // protected by hazard pointers (sigs/detail/hazard.hpp explains the protocol).
 #pragma once
 
+#include <sigs/async_signal.hpp>
+#include <sigs/completion.hpp>
 #include <sigs/context.hpp>
 #include <sigs/emit_result.hpp>
 #include <sigs/errors.hpp>
 #include <sigs/listener.hpp>
 #include <sigs/options.hpp>
 #include <sigs/sync_signal.hpp>
+#include <sigs/worker_pool.hpp>

@@ -49,6 +49,7 @@
 #include <utility>
 
 #include <sigs/detail/atomics.hpp>
+#include <sigs/detail/port.hpp>
 
 namespace sigs::detail {
 
@@ -86,9 +87,6 @@ class mpmc_queue {
   };
 
  public:
-  /// Hot indices live on their own cache lines (64 bytes on every target we build for).
-  static constexpr std::size_t cache_line = 64;
-
   /// The largest capacity the constructor accepts.
   static constexpr std::size_t max_capacity =
       std::bit_floor(static_cast<std::size_t>(std::numeric_limits<std::ptrdiff_t>::max()) / sizeof(cell));
@@ -243,6 +241,7 @@ class mpmc_queue {
     return std::unique_ptr<cell[]>(new cell[rounded(requested)]);
   }
 
+  // Hot indices live on their own cache lines (detail::cache_line, 64 bytes).
   // Read-only after construction: its own line, so index traffic never invalidates it.
   alignas(cache_line) const std::unique_ptr<cell[]> cells_;
   const std::size_t mask_;

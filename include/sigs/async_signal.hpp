@@ -1,0 +1,433 @@
+// sigs/async_signal.hpp — a signal whose emit returns at once; listeners run on a pool.
+//
+//   sigs::async_signal<Tick> ticks;                       // runs on worker_pool::global()
+//   ticks.add_listener([](const Tick& t) { store(t); });
+//   ticks.emit(tick);                                      // queued; returns immediately
+//   ticks.drain();                                         // waits for what was queued
+//
+// Guarantees (docs/async.md has the full list and the tests behind each):
+//  - emit() never runs or waits for a listener (unless the overflow policy is
+//    caller_runs, or block while the queue is full, which waits for room only).
+//  - The payload is copied (or moved) once into a pooled envelope shared by the tasks of
+//    that emission; steady-state emits of a trivially copyable payload allocate nothing.
+//  - The listeners of one emission run concurrently on the pool, in no particular order.
+//    One listener may run concurrently with itself, for two different emissions.
+//  - Accounting: each listener of each accepted emission is delivered, dropped or skipped
+//    (removed before its turn), and counted in stats(). A rejected try_emit returns its
+//    error and is counted in stats().rejected. Nothing disappears silently.
+//  - A once-listener fires exactly once, however many emissions are queued: the first
+//    emission to *start* it claims it.
+//  - Exceptions and errors from listeners are caught on the worker, recorded in the
+//    listener's metadata, passed to the error handler (on the worker thread) and to the
+//    emission's completion, if any. They never reach other listeners, never kill a worker.
+//  - A cancelled or expired context skips the listeners of that emission not yet started
+//    (counted as dropped).
+//  - Memory ordering: everything before emit() happens-before each listener call of that
+//    emission; every listener call happens-before drain(), emit_and_wait() and
+//    completion::wait() return.
+#pragma once
+
+#pragma push_macro("emit")
+#undef emit
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+#include <sigs/completion.hpp>
+#include <sigs/context.hpp>
+#include <sigs/detail/basic_signal.hpp>
+#include <sigs/detail/mpmc_queue.hpp>
+#include <sigs/detail/thread_record.hpp>
+#include <sigs/errors.hpp>
+#include <sigs/listener.hpp>
+#include <sigs/options.hpp>
+#include <sigs/worker_pool.hpp>
+
+namespace sigs {
+
+/// An asynchronous signal carrying payloads of type T (copied or moved into the emission).
+/// T must be copy- or move-constructible. Listeners, keys and removal work exactly as for
+/// sync_signal. All member functions are thread-safe. The destructor drains; the pool
+/// must outlive the signal.
+template <class T>
+class async_signal : public detail::basic_signal<T> {
+  using base = detail::basic_signal<T>;
+  using core_type = typename base::core_type;
+  using snapshot = typename core_type::snapshot;
+  using entry_t = typename core_type::entry_t;
+  using run_status = typename core_type::run_status;
+  using base::core_;
+
+ public:
+  async_signal() : async_signal(signal_options{}) {}
+  explicit async_signal(const signal_options& options)
+      : base(options),
+        pool_(options.pool ? *options.pool : worker_pool::global()),
+        capacity_(options.queue_capacity),
+        policy_(options.overflow),
+        cache_(std::max<std::size_t>(options.envelope_cache, 2)) {}
+
+  /// Waits for every queued emission (drain()), then frees everything.
+  ~async_signal() {
+    wait_idle();
+    envelope* env = nullptr;
+    while (cache_.try_pop(env)) delete env;
+  }
+
+  // ---- emission ---------------------------------------------------------------------
+
+  /// Queues one delivery per active listener and returns. When the emission cannot be
+  /// queued at once, the overflow policy decides (block / reject / caller_runs); deliveries
+  /// that are not made are counted in stats().dropped.
+  void emit(const T& payload) { submit(detail::no_context, payload, nullptr, mode::plain); }
+  void emit(T&& payload) { submit(detail::no_context, std::move(payload), nullptr, mode::plain); }
+  void emit(const context& ctx, const T& payload) { submit(ctx, payload, nullptr, mode::plain); }
+  void emit(const context& ctx, T&& payload) { submit(ctx, std::move(payload), nullptr, mode::plain); }
+
+  /// Same as emit().
+  void operator()(const T& payload) { emit(payload); }
+  void operator()(const context& ctx, const T& payload) { emit(ctx, payload); }
+
+  /// Queues the emission without ever waiting or running a listener here. Returns
+  /// errc::backpressure (queue full or queue_capacity reached), errc::pool_stopped, or the
+  /// context's error if it is already done; nothing is queued then, and the call is counted
+  /// in stats().rejected. Otherwise returns an empty code and the emission proceeds as emit().
+  std::error_code try_emit(const T& payload) { return submit(detail::no_context, payload, nullptr, mode::try_only); }
+  std::error_code try_emit(const context& ctx, const T& payload) { return submit(ctx, payload, nullptr, mode::try_only); }
+
+  /// emit(), returning a handle that tells when this emission is done and what failed.
+  /// Costs one allocation (the shared completion state) that plain emit() does not pay.
+  completion emit_tracked(const T& payload) { return emit_tracked(detail::no_context, payload); }
+  completion emit_tracked(const context& ctx, const T& payload) {
+    auto state = std::make_shared<detail::completion_state>();
+    submit(ctx, payload, state, mode::plain);
+    return completion(std::move(state));
+  }
+
+  /// Emits and returns when every listener of this emission has finished. Returns the
+  /// first listener failure, else the reason deliveries were dropped, else an empty code.
+  /// Called on one of the pool's own workers, it runs the listeners on the calling thread
+  /// (waiting for the pool from there could wait for itself).
+  std::error_code emit_and_wait(const T& payload) { return emit_and_wait(detail::no_context, payload); }
+  std::error_code emit_and_wait(const context& ctx, const T& payload) {
+    auto state = std::make_shared<detail::completion_state>();
+    completion c(state);
+    submit(ctx, payload, std::move(state), pool_.on_worker_thread() ? mode::inline_run : mode::plain);
+    c.wait();
+    return c.error();
+  }
+
+  /// Waits until every emission of this signal queued so far (and any queued meanwhile)
+  /// has finished. Returns errc::would_deadlock, without waiting, when called on one of
+  /// the pool's workers (it could be waiting for itself).
+  std::error_code drain() {
+    if (pool_.on_worker_thread()) return errc::would_deadlock;
+    wait_idle();
+    return {};
+  }
+
+  /// The signal's counters, including the async accounting fields of signal_stats.
+  [[nodiscard]] signal_stats stats() const noexcept {
+    signal_stats s = core_.stats();
+    s.delivered = delivered_.load(std::memory_order_relaxed);  // relaxed: statistics
+    s.dropped = dropped_.load(std::memory_order_relaxed);
+    s.skipped = skipped_.load(std::memory_order_relaxed);
+    s.rejected = rejected_.load(std::memory_order_relaxed);
+    s.in_flight = in_flight_.load(std::memory_order_relaxed);
+    return s;
+  }
+
+  /// The pool this signal delivers on.
+  [[nodiscard]] worker_pool& pool() const noexcept { return pool_; }
+
+ private:
+  enum class mode { plain, try_only, inline_run };
+
+  /// One emission: the payload, the held snapshot, and who has claimed which listener.
+  /// Recycled through cache_.
+  struct envelope {
+    explicit envelope(async_signal* o) : owner(o) {}
+    async_signal* owner;
+    snapshot* snap = nullptr;
+    std::optional<T> payload;
+    context ctx;
+    std::shared_ptr<detail::completion_state> done;
+    std::atomic<std::size_t> next{0};         // next listener index to claim
+    std::atomic<std::uint32_t> refs{0};       // the emitter's + one per queued copy
+    std::atomic<std::uint64_t> delivered{0};  // the three outcomes, summed by copies
+    std::atomic<std::uint64_t> dropped{0};
+    std::atomic<std::uint64_t> skipped{0};
+    std::error_code drop_reason;  // set by the emitter (before its last ref) or a copy
+    std::mutex reason_mutex;      // guards drop_reason against several copies
+    bool rejected = false;        // a try_emit that failed: nothing is counted as dropped
+  };
+
+  /// The pool task: one copy of an envelope. Several copies let the listeners of one
+  /// emission run on several workers; each claims listeners until none is left.
+  struct deliver {
+    envelope* env;
+    void operator()() const { env->owner->run(*env); }
+    void discard() noexcept { env->owner->release_ref(*env); }
+  };
+
+  template <class P>
+  std::error_code submit(const context& ctx, P&& payload, std::shared_ptr<detail::completion_state> done, mode m) {
+    const bool try_only = m == mode::try_only;
+    if (ctx.can_be_canceled()) {
+      if (std::error_code ec = ctx.error()) return refuse(ec, try_only, done);
+    }
+    bool run_here = m == mode::inline_run;
+    if (!reserve()) {
+      if (try_only || policy_ == overflow_policy::reject) return refuse(errc::backpressure, try_only, done);
+      if (policy_ == overflow_policy::caller_runs) {
+        force_reserve();
+        run_here = true;
+      } else if (std::error_code ec = wait_reserve(ctx)) {
+        return refuse(ec, false, done);
+      }
+    }
+    snapshot* snap = core_.hold(detail::local_record());
+    envelope* env = nullptr;
+    if (!cache_.try_pop(env)) env = new envelope(this);
+    env->snap = snap;
+    env->payload.emplace(std::forward<P>(payload));
+    env->ctx = ctx;
+    env->done = std::move(done);
+    env->next.store(0, std::memory_order_relaxed);       // published by the pool's push
+    env->refs.store(1, std::memory_order_relaxed);       // the emitter's own reference
+    env->delivered.store(0, std::memory_order_relaxed);  // published by the pool's push
+    env->dropped.store(0, std::memory_order_relaxed);
+    env->skipped.store(0, std::memory_order_relaxed);
+    env->drop_reason = {};
+    env->rejected = false;
+
+    std::error_code result;
+    if (snap->size != 0) {
+      if (run_here) {
+        run(*env, false);
+      } else {
+        env->refs.fetch_add(1, std::memory_order_relaxed);  // relaxed: the push publishes it
+        worker_pool::task t = deliver{env};
+        std::error_code ec = (try_only || policy_ != overflow_policy::block) ? pool_.try_submit(t) : pool_.submit(t, ctx);
+        if (!ec) {
+          add_helpers(*env);
+        } else if (ec == errc::backpressure && !try_only && policy_ == overflow_policy::caller_runs) {
+          t.run();  // runs the envelope here, then drops that copy's reference
+        } else if (ec == errc::would_deadlock) {
+          t.run();  // block policy on our own worker with a full queue: run, don't wait
+        } else {
+          env->drop_reason = ec;
+          env->rejected = try_only;
+          result = try_only ? ec : std::error_code{};
+          t.discard();  // drops that copy's reference; finalize counts the listeners dropped
+        }
+      }
+    }
+    if (!env->rejected) core_.count_emit();
+    release_ref(*env);
+    return result;
+  }
+
+  /// A refused emission that never got an envelope: count it, finish its completion.
+  std::error_code refuse(std::error_code why, bool try_only, const std::shared_ptr<detail::completion_state>& done) {
+    if (try_only) {
+      rejected_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+      return why;
+    }
+    core_.count_emit();
+    std::uint64_t n = core_.size();
+    dropped_.fetch_add(n, std::memory_order_relaxed);  // relaxed: a statistic
+    if (done) done->finish(0, n, 0, why);
+    return {};
+  }
+
+  /// Pushes up to (workers - 1) more copies so the listeners run on several workers.
+  /// A copy the queue refuses is simply not needed: the others claim its share.
+  void add_helpers(envelope& env) {
+    const std::size_t want = std::min<std::size_t>(env.snap->size, pool_.threads());
+    for (std::size_t i = 1; i < want; ++i) {
+      if (env.next.load(std::memory_order_relaxed) >= env.snap->size) return;  // relaxed: a hint
+      env.refs.fetch_add(1, std::memory_order_relaxed);  // relaxed: the push publishes it
+      worker_pool::task t = deliver{&env};
+      if (pool_.try_submit(t)) return;  // refused: t's destructor drops the reference
+    }
+  }
+
+  /// Runs listeners of `env` until none is left to claim, then drops this copy's reference.
+  void run(envelope& env, bool release = true) {
+    {
+      detail::default_domain::record& rec = detail::local_record();
+      // Published so remove_listener_and_wait sees this thread using the snapshot; the
+      // hold keeps it alive (see signal_core::hold).
+      typename detail::default_domain::guard g(core_.domain(), rec);
+      g.publish(env.snap);
+      typename core_type::frame_scope fs(rec);
+      const bool metrics = core_.metrics_enabled();
+      const bool checked = env.ctx.can_be_canceled();
+      const std::size_t n = env.snap->size;
+      std::uint64_t delivered = 0, dropped = 0, skipped = 0;
+      for (;;) {
+        // relaxed: only the RMW's atomicity matters (each index claimed once); the
+        // envelope's contents were published by the pool's push.
+        const std::size_t i = env.next.fetch_add(1, std::memory_order_relaxed);
+        if (i >= n) break;
+        entry_t& e = *env.snap->items()[i];
+        std::error_code ec;
+        std::exception_ptr ex;
+        const run_status st =
+            checked ? core_.template run_entry<true, std::memory_order_seq_cst>(e, fs.f, env.ctx, *env.payload, metrics, ec, ex)
+                    : core_.template run_entry<false, std::memory_order_seq_cst>(e, fs.f, env.ctx, *env.payload, metrics, ec, ex);
+        switch (st) {
+          case run_status::ok: ++delivered; break;
+          case run_status::skipped: ++skipped; break;
+          case run_status::stopped:
+            ++dropped;
+            note_drop(env, ec);
+            break;
+          case run_status::failed:
+            ++delivered;
+            core_.report(env.snap, e, ec, ex);
+            if (env.done) record_failure(*env.done, e, ec, ex);
+            break;
+        }
+      }
+      // relaxed: published to the finalizer by the acq_rel reference drop below (R).
+      env.delivered.fetch_add(delivered, std::memory_order_relaxed);
+      env.dropped.fetch_add(dropped, std::memory_order_relaxed);
+      env.skipped.fetch_add(skipped, std::memory_order_relaxed);
+    }
+    if (release) release_ref(env);
+  }
+
+  static void record_failure(detail::completion_state& done, entry_t& e, std::error_code ec, std::exception_ptr ex) noexcept {
+    try {
+      done.add_failure(delivery_failure{listener_id(e.id), e.key, ec, std::move(ex)});
+    } catch (...) {
+      // Out of memory while recording: the failure is still counted in the listener's
+      // metadata and stats(); only this detail of the completion is lost.
+    }
+  }
+
+  static void note_drop(envelope& env, std::error_code why) {
+    std::lock_guard<std::mutex> lock(env.reason_mutex);
+    if (!env.drop_reason) env.drop_reason = why;
+  }
+
+  /// (R) acq_rel: each copy releases its counts; the last one acquires all of them.
+  void release_ref(envelope& env) noexcept {
+    if (env.refs.fetch_sub(1, std::memory_order_acq_rel) == 1) finalize(env);
+  }
+
+  /// The last reference is gone: every listener of the emission ran, was skipped, or was
+  /// never claimed (queue refused it, pool discarded it) and is counted dropped now.
+  void finalize(envelope& env) noexcept {
+    const std::size_t n = env.snap->size;
+    const std::size_t claimed = std::min(env.next.load(std::memory_order_relaxed), n);  // relaxed: ordered by (R)
+    std::uint64_t delivered = env.delivered.load(std::memory_order_relaxed);  // relaxed: ordered by (R)
+    std::uint64_t dropped = env.dropped.load(std::memory_order_relaxed);
+    std::uint64_t skipped = env.skipped.load(std::memory_order_relaxed);
+    if (env.rejected) {
+      rejected_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+    } else {
+      if (claimed < n && !env.drop_reason) env.drop_reason = errc::pool_stopped;  // discarded
+      dropped += n - claimed;
+    }
+    delivered_.fetch_add(delivered, std::memory_order_relaxed);  // relaxed: statistics
+    dropped_.fetch_add(dropped, std::memory_order_relaxed);
+    skipped_.fetch_add(skipped, std::memory_order_relaxed);
+    if (env.done) {
+      env.done->finish(delivered, dropped, skipped, env.drop_reason);
+      env.done.reset();
+    }
+    core_type::release(env.snap);
+    env.snap = nullptr;
+    env.payload.reset();
+    env.ctx = context{};
+    envelope* p = &env;
+    if (cache_.try_push(p) != detail::push_result::ok) delete p;
+    unreserve();  // last: after it, drain() may return and this signal be destroyed
+  }
+
+  // ---- in-flight accounting (queue_capacity, drain) ------------------------------------
+
+  /// Counts one more emission in flight, unless queue_capacity is reached.
+  bool reserve() noexcept {
+    if (capacity_ == 0) {
+      in_flight_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a count; see unreserve()
+      return true;
+    }
+    std::size_t cur = in_flight_.load(std::memory_order_relaxed);  // relaxed: the CAS re-checks
+    while (cur < capacity_) {
+      if (in_flight_.compare_exchange_weak(cur, cur + 1, std::memory_order_relaxed)) return true;  // relaxed: a count
+    }
+    return false;
+  }
+
+  void force_reserve() noexcept { in_flight_.fetch_add(1, std::memory_order_relaxed); }  // relaxed: a count
+
+  /// block policy at queue_capacity: polls for room, honouring the context.
+  std::error_code wait_reserve(const context& ctx) {
+    for (unsigned spin = 0;; ++spin) {
+      if (reserve()) return {};
+      if (ctx.can_be_canceled()) {
+        if (std::error_code ec = ctx.error()) return ec;
+      }
+      if (pool_.on_worker_thread()) {  // waiting here could wait for ourselves
+        force_reserve();
+        return {};
+      }
+      if (spin < 64) {
+        std::this_thread::yield();
+      } else {
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+      }
+    }
+  }
+
+  /// One emission finished. A decrement that may reach zero is made under idle_mutex_, so
+  /// wait_idle() can only see zero once this thread no longer touches the signal.
+  void unreserve() noexcept {
+    std::size_t cur = in_flight_.load(std::memory_order_relaxed);  // relaxed: the CAS re-checks
+    while (cur > 1) {
+      // (I1) release: pairs with wait_idle()'s acquire (I2); orders this emission's work
+      // before a drain that sees the count drop.
+      if (in_flight_.compare_exchange_weak(cur, cur - 1, std::memory_order_release, std::memory_order_relaxed)) return;
+    }
+    std::lock_guard<std::mutex> lock(idle_mutex_);
+    in_flight_.fetch_sub(1, std::memory_order_release);  // (I1)
+    idle_cv_.notify_all();
+  }
+
+  void wait_idle() {
+    std::unique_lock<std::mutex> lock(idle_mutex_);
+    idle_cv_.wait(lock, [&] { return in_flight_.load(std::memory_order_acquire) == 0; });  // (I2) pairs with (I1)
+  }
+
+  worker_pool& pool_;
+  const std::size_t capacity_;
+  const overflow_policy policy_;
+  detail::mpmc_queue<envelope*> cache_;
+
+  alignas(detail::cache_line) std::atomic<std::size_t> in_flight_{0};
+  std::atomic<std::uint64_t> delivered_{0};
+  std::atomic<std::uint64_t> dropped_{0};
+  std::atomic<std::uint64_t> skipped_{0};
+  std::atomic<std::uint64_t> rejected_{0};
+  std::mutex idle_mutex_;
+  std::condition_variable idle_cv_;
+};
+
+}  // namespace sigs
+
+#pragma pop_macro("emit")

@@ -1,0 +1,545 @@
+// Unit and stress tests of sigs::async_signal: emission that returns at once, overflow
+// policies, completion, drain, errors on workers, cancellation, once-listeners, and the
+// accounting invariant delivered + dropped + skipped == emitted x listeners.
+#include <sigs/sigs.hpp>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <latch>
+#include <memory>
+#include <stdexcept>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+using sigs::async_signal;
+using sigs::errc;
+using sigs::overflow_policy;
+
+sigs::signal_options on(sigs::worker_pool& pool, overflow_policy policy = overflow_policy::block,
+                        std::size_t capacity = 0) {
+  sigs::signal_options o;
+  o.pool = &pool;
+  o.overflow = policy;
+  o.queue_capacity = capacity;
+  return o;
+}
+
+/// A gate listeners can wait on, so a test controls when workers are busy.
+struct gate {
+  std::atomic<bool> open{false};
+  void wait() const {
+    while (!open.load()) std::this_thread::sleep_for(100us);
+  }
+};
+
+TEST(AsyncSignal, EmitReturnsBeforeTheListenerRuns) {
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 8});
+  async_signal<int> sig(on(pool));
+  gate g;
+  std::atomic<int> got{0};
+  sig.add_listener([&](const int& v) {
+    g.wait();
+    got = v;
+  });
+  sig.emit(5);  // would hang here if emit waited for the listener
+  EXPECT_EQ(got.load(), 0);
+  g.open = true;
+  EXPECT_FALSE(sig.drain());
+  EXPECT_EQ(got.load(), 5);
+  EXPECT_EQ(sig.stats().delivered, 1u);
+}
+
+TEST(AsyncSignal, ListenersRunOnWorkersNotTheCaller) {
+  sigs::worker_pool pool({.threads = 2, .queue_capacity = 16});
+  async_signal<int> sig(on(pool));
+  std::atomic<int> on_caller{0}, calls{0};
+  const auto caller = std::this_thread::get_id();
+  for (int i = 0; i < 4; ++i) {
+    sig.add_listener([&](const int&) {
+      calls++;
+      if (std::this_thread::get_id() == caller) on_caller++;
+    });
+  }
+  for (int i = 0; i < 50; ++i) sig.emit(i);
+  sig.drain();
+  EXPECT_EQ(calls.load(), 200);
+  EXPECT_EQ(on_caller.load(), 0);
+}
+
+TEST(AsyncSignal, PayloadIsCopiedOnceOrMoved) {
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 8});
+  async_signal<std::string> sig(on(pool));
+  std::vector<std::string> seen;
+  std::mutex m;
+  sig.add_listener([&](const std::string& s) {
+    std::lock_guard<std::mutex> l(m);
+    seen.push_back(s);
+  });
+  std::string a(100, 'a');
+  sig.emit(a);
+  sig.emit(std::string(50, 'b'));
+  {
+    std::string temp = "gone soon";
+    sig.emit(temp);
+  }  // the emission holds its own copy
+  sig.drain();
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen[2], "gone soon");
+  EXPECT_EQ(a.size(), 100u);
+}
+
+TEST(AsyncSignal, RegistrationApiMatchesSyncSignal) {
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 8});
+  async_signal<int> sig(on(pool));
+  EXPECT_TRUE(sig.add_listener([](const int&) {}, "a"));
+  EXPECT_EQ(sig.add_listener([](const int&) {}, "a").error(), errc::duplicate_key);
+  EXPECT_EQ(sig.add_listener(std::function<void(const int&)>{}).error(), errc::invalid_listener);
+  EXPECT_TRUE(sig.add_listener_with_err([](const int&) -> std::error_code { return {}; }, "e"));
+  EXPECT_TRUE(sig.add_once_with_key([](const int&) {}, "o"));
+  EXPECT_EQ(sig.size(), 3u);
+  EXPECT_EQ(sig.keys(), (std::vector<std::string>{"a", "e", "o"}));
+  EXPECT_TRUE(sig.metadata("o")->is_once);
+  EXPECT_FALSE(sig.remove_listener("a"));
+  EXPECT_EQ(sig.remove_listener("a"), errc::not_found);
+  sig.reset();
+  EXPECT_TRUE(sig.empty());
+}
+
+TEST(AsyncSignal, OnceFiresExactlyOnceHoweverManyEmissionsAreQueued) {
+  sigs::worker_pool pool({.threads = 2, .queue_capacity = 256});
+  async_signal<int> sig(on(pool));
+  std::atomic<int> once{0}, plain{0};
+  sig.add_once([&](const int&) { once++; });
+  sig.add_listener([&](const int&) { plain++; });
+  for (int i = 0; i < 100; ++i) sig.emit(i);
+  sig.drain();
+  EXPECT_EQ(once.load(), 1);
+  EXPECT_EQ(plain.load(), 100);
+  auto s = sig.stats();
+  EXPECT_EQ(s.delivered, 101u);
+  EXPECT_EQ(s.delivered + s.dropped + s.skipped, 200u);  // 99 emissions found it fired
+  EXPECT_EQ(sig.size(), 1u);
+}
+
+TEST(AsyncSignal, CancelledContextSkipsListenersNotStarted) {
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 8});
+  async_signal<int> sig(on(pool));
+  std::stop_source stop;
+  std::atomic<int> calls{0};
+  sig.add_listener([&](const int&) {
+    calls++;
+    stop.request_stop();  // cancels the rest of this emission
+  });
+  sig.add_listener([&](const int&) { calls++; });
+  sig.add_listener([&](const int&) { calls++; });
+  auto c = sig.emit_tracked(sigs::context(stop.get_token()), 0);
+  c.wait();
+  // One worker claims listeners in order, so exactly the first ran.
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_EQ(c.delivered(), 1u);
+  EXPECT_EQ(c.dropped(), 2u);
+  EXPECT_EQ(c.error(), errc::canceled);
+  // Already cancelled at emit: nothing is queued; try_emit reports it.
+  EXPECT_EQ(sig.try_emit(sigs::context(stop.get_token()), 0), errc::canceled);
+  sig.emit(sigs::context(stop.get_token()), 0);
+  sig.drain();
+  EXPECT_EQ(calls.load(), 1);
+  auto s = sig.stats();
+  EXPECT_EQ(s.dropped, 5u);
+  EXPECT_EQ(s.rejected, 1u);
+}
+
+TEST(AsyncSignal, ExpiredDeadlineDropsTheEmission) {
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 8});
+  async_signal<int> sig(on(pool));
+  std::atomic<int> calls{0};
+  sig.add_listener([&](const int&) { calls++; });
+  auto past = sigs::context().with_deadline(sigs::context::clock::now() - 1s);
+  auto c = sig.emit_tracked(past, 0);
+  c.wait();
+  EXPECT_EQ(c.error(), errc::deadline_exceeded);
+  EXPECT_EQ(calls.load(), 0);
+  EXPECT_EQ(sig.emit_and_wait(past, 0), errc::deadline_exceeded);
+}
+
+TEST(AsyncSignal, ErrorsAndExceptionsStayOnTheWorker) {
+  sigs::worker_pool pool({.threads = 2, .queue_capacity = 16});
+  async_signal<int> sig(on(pool));
+  std::atomic<int> handled{0}, good{0};
+  sig.set_error_handler([&](const sigs::listener_error&) { handled++; });
+  auto thrower = sig.add_listener([](const int&) { throw std::runtime_error("boom"); }, "t");
+  sig.add_listener_with_err([](const int&) -> std::error_code { return errc::listener_error; }, "e");
+  sig.add_listener([&](const int&) { good++; });
+  auto c = sig.emit_tracked(1);
+  c.wait();
+  EXPECT_EQ(good.load(), 1);
+  EXPECT_EQ(c.delivered(), 3u);
+  auto failures = c.failures();
+  ASSERT_EQ(failures.size(), 2u);
+  for (const auto& f : failures) {
+    if (f.key == "t") {
+      EXPECT_EQ(f.error, errc::listener_exception);
+      EXPECT_THROW(std::rethrow_exception(f.exception), std::runtime_error);
+    } else {
+      EXPECT_EQ(f.key, "e");
+      EXPECT_EQ(f.error, errc::listener_error);
+    }
+  }
+  EXPECT_TRUE(c.error());
+  for (int i = 0; i < 20; ++i) sig.emit(i);  // the workers survive
+  EXPECT_FALSE(sig.drain());
+  EXPECT_EQ(good.load(), 21);
+  EXPECT_EQ(handled.load(), 42);
+  EXPECT_EQ(sig.metadata(thrower)->error_count, 21u);
+  EXPECT_EQ(sig.stats().exceptions, 21u);
+  EXPECT_EQ(pool.stats().exceptions, 0u);  // none escaped to the pool
+}
+
+TEST(AsyncSignal, EmitAndWaitReturnsAfterEveryListener) {
+  sigs::worker_pool pool({.threads = 2, .queue_capacity = 16});
+  async_signal<int> sig(on(pool));
+  std::atomic<int> done{0};
+  for (int i = 0; i < 5; ++i) {
+    sig.add_listener([&](const int&) {
+      std::this_thread::sleep_for(1ms);
+      done++;
+    });
+  }
+  EXPECT_FALSE(sig.emit_and_wait(0));
+  EXPECT_EQ(done.load(), 5);
+  sig.add_listener_with_err([](const int&) -> std::error_code { return errc::listener_error; });
+  EXPECT_EQ(sig.emit_and_wait(0), errc::listener_error);
+}
+
+TEST(AsyncSignal, CompletionHandleWaitForAndDefaults) {
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 8});
+  async_signal<int> sig(on(pool));
+  gate g;
+  sig.add_listener([&](const int&) { g.wait(); });
+  auto c = sig.emit_tracked(0);
+  EXPECT_TRUE(c.valid());
+  EXPECT_FALSE(c.wait_for(1ms));
+  EXPECT_FALSE(c.done());
+  g.open = true;
+  EXPECT_TRUE(c.wait_until(std::chrono::steady_clock::now() + 10s));
+  EXPECT_TRUE(c.done());
+  EXPECT_FALSE(c.error());
+  sigs::completion none;
+  EXPECT_FALSE(none.valid());
+  EXPECT_TRUE(none.done());
+  none.wait();
+  EXPECT_TRUE(none.wait_for(0s));
+  EXPECT_EQ(none.delivered(), 0u);
+  EXPECT_TRUE(none.failures().empty());
+  // An emission with no listeners completes at once.
+  async_signal<int> empty(on(pool));
+  auto e = empty.emit_tracked(0);
+  EXPECT_TRUE(e.wait_for(10s));
+  EXPECT_EQ(e.delivered(), 0u);
+}
+
+TEST(AsyncSignal, RejectPolicyDropsAndTryEmitReportsBackpressure) {
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 2});
+  async_signal<int> sig(on(pool, overflow_policy::reject));
+  gate g;
+  std::atomic<int> calls{0};
+  sig.add_listener([&](const int&) {
+    g.wait();
+    calls++;
+  });
+  int accepted = 0, refused = 0;
+  for (int i = 0; i < 10; ++i) {
+    if (sig.try_emit(i)) {
+      ++refused;
+      EXPECT_EQ(sig.try_emit(i), errc::backpressure);
+      ++refused;
+    } else {
+      ++accepted;
+    }
+  }
+  for (int i = 0; i < 10; ++i) sig.emit(i);  // reject: dropped, counted
+  g.open = true;
+  sig.drain();
+  auto s = sig.stats();
+  EXPECT_GT(refused, 0);
+  EXPECT_EQ(s.rejected, static_cast<std::uint64_t>(refused));
+  EXPECT_EQ(s.delivered, static_cast<std::uint64_t>(calls.load()));
+  EXPECT_EQ(s.delivered + s.dropped + s.skipped, static_cast<std::uint64_t>(accepted) + 10u);
+  EXPECT_GT(s.dropped, 0u);
+}
+
+TEST(AsyncSignal, CallerRunsPolicyRunsOnTheEmittingThreadWhenFull) {
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 2});
+  async_signal<int> sig(on(pool, overflow_policy::caller_runs));
+  gate g;
+  std::atomic<int> on_caller{0}, calls{0};
+  const auto caller = std::this_thread::get_id();
+  sig.add_listener([&](const int& v) {
+    if (std::this_thread::get_id() == caller) {
+      on_caller++;
+    } else if (v == 0) {
+      g.wait();  // keeps the only worker busy
+    }
+    calls++;
+  });
+  for (int i = 0; i < 10; ++i) sig.emit(i);
+  EXPECT_GT(on_caller.load(), 0);
+  g.open = true;
+  sig.drain();
+  EXPECT_EQ(calls.load(), 10);
+  EXPECT_EQ(sig.stats().dropped, 0u);
+}
+
+TEST(AsyncSignal, BlockPolicyWaitsForRoomAndHonoursTheContext) {
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 2});
+  async_signal<int> sig(on(pool, overflow_policy::block));
+  gate g;
+  std::atomic<int> calls{0};
+  sig.add_listener([&](const int&) {
+    g.wait();
+    calls++;
+  });
+  for (int i = 0; i < 3; ++i) sig.emit(i);  // one running + two queued: full now
+  auto soon = sigs::context().with_timeout(5ms);
+  auto c = sig.emit_tracked(soon, 99);  // blocks ~5 ms, then gives up
+  EXPECT_TRUE(c.done());
+  EXPECT_EQ(c.error(), errc::deadline_exceeded);
+  std::thread opener([&] {
+    std::this_thread::sleep_for(5ms);
+    g.open = true;
+  });
+  sig.emit(3);  // blocks until the gate opens and a cell frees
+  opener.join();
+  sig.drain();
+  EXPECT_EQ(calls.load(), 4);
+  auto s = sig.stats();
+  EXPECT_EQ(s.delivered, 4u);
+  EXPECT_EQ(s.dropped, 1u);
+}
+
+TEST(AsyncSignal, QueueCapacityLimitsThisSignalsEmissionsInFlight) {
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 64});
+  async_signal<int> sig(on(pool, overflow_policy::reject, 2));
+  gate g;
+  sig.add_listener([&](const int&) { g.wait(); });
+  EXPECT_FALSE(sig.try_emit(0));
+  EXPECT_FALSE(sig.try_emit(1));
+  EXPECT_EQ(sig.try_emit(2), errc::backpressure);  // 2 in flight already
+  EXPECT_EQ(sig.stats().in_flight, 2u);
+  g.open = true;
+  sig.drain();
+  EXPECT_EQ(sig.stats().in_flight, 0u);
+  EXPECT_FALSE(sig.try_emit(3));
+  sig.drain();
+}
+
+TEST(AsyncSignal, PoolStoppedIsReportedAndCounted) {
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 8});
+  async_signal<int> sig(on(pool));
+  std::atomic<int> calls{0};
+  sig.add_listener([&](const int&) { calls++; });
+  sig.add_listener([&](const int&) { calls++; });
+  pool.shutdown();
+  EXPECT_EQ(sig.try_emit(1), errc::pool_stopped);
+  sig.emit(1);
+  auto c = sig.emit_tracked(1);
+  EXPECT_TRUE(c.done());
+  EXPECT_EQ(c.error(), errc::pool_stopped);
+  EXPECT_EQ(sig.emit_and_wait(1), errc::pool_stopped);
+  EXPECT_EQ(calls.load(), 0);
+  auto s = sig.stats();
+  EXPECT_EQ(s.rejected, 1u);
+  EXPECT_EQ(s.dropped, 6u);
+}
+
+TEST(AsyncSignal, DiscardingShutdownCountsEveryQueuedDeliveryAsDropped) {
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 64});
+  async_signal<int> sig(on(pool));
+  gate g;
+  std::atomic<int> calls{0};
+  sig.add_listener([&](const int& v) {
+    if (v == 0) g.wait();
+    calls++;
+  });
+  sig.add_listener([&](const int&) { calls++; });
+  for (int i = 0; i < 20; ++i) sig.emit(i);
+  std::thread stopper([&] { pool.shutdown(sigs::shutdown_mode::discard); });
+  std::this_thread::sleep_for(2ms);
+  g.open = true;
+  stopper.join();
+  sig.drain();
+  auto s = sig.stats();
+  EXPECT_EQ(s.delivered, static_cast<std::uint64_t>(calls.load()));
+  EXPECT_EQ(s.delivered + s.dropped + s.skipped, 40u);
+  EXPECT_GT(s.dropped, 0u);
+}
+
+TEST(AsyncSignal, DrainFromAWorkerRefuses) {
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 8});
+  async_signal<int> sig(on(pool));
+  std::error_code inner;
+  sig.add_listener([&](const int&) { inner = sig.drain(); });
+  sig.emit(0);
+  sig.drain();
+  EXPECT_EQ(inner, errc::would_deadlock);
+}
+
+TEST(AsyncSignal, EmitAndWaitFromAWorkerRunsInline) {
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 8});
+  async_signal<int> outer(on(pool)), inner(on(pool));
+  std::atomic<int> inner_calls{0};
+  std::error_code ec = errc::not_found;
+  inner.add_listener([&](const int&) { inner_calls++; });
+  outer.add_listener([&](const int&) { ec = inner.emit_and_wait(1); });  // one worker: would deadlock
+  outer.emit(0);
+  outer.drain();
+  EXPECT_FALSE(ec);
+  EXPECT_EQ(inner_calls.load(), 1);
+}
+
+TEST(AsyncSignal, RemoveAndWaitReturnsAfterTheRunningInvocation) {
+  sigs::worker_pool pool({.threads = 2, .queue_capacity = 64});
+  async_signal<int> sig(on(pool));
+  std::atomic<int> running{0};
+  std::atomic<bool> removed{false};
+  std::atomic<int> late{0};
+  auto id = sig.add_listener([&](const int&) {
+    running++;
+    if (removed.load()) late++;
+    std::this_thread::sleep_for(200us);
+    running--;
+  });
+  for (int i = 0; i < 40; ++i) sig.emit(i);
+  while (running.load() == 0) std::this_thread::yield();
+  EXPECT_FALSE(sig.remove_listener_and_wait(id));
+  removed = true;
+  EXPECT_EQ(running.load(), 0);
+  sig.drain();
+  EXPECT_EQ(late.load(), 0);
+  auto s = sig.stats();
+  EXPECT_EQ(s.delivered + s.skipped + s.dropped, 40u);
+  EXPECT_GT(s.skipped, 0u);
+}
+
+TEST(AsyncSignal, RemoveAndWaitFromInsideTheListenerOnAWorkerRefuses) {
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 8});
+  async_signal<int> sig(on(pool));
+  std::error_code inner;
+  sigs::listener_id self;
+  self = sig.add_listener([&](const int&) { inner = sig.remove_listener_and_wait(self); });
+  sig.emit(0);
+  sig.drain();
+  EXPECT_EQ(inner, errc::would_deadlock);
+  EXPECT_EQ(sig.size(), 1u);
+}
+
+TEST(AsyncSignal, DestructorDrains) {
+  sigs::worker_pool pool({.threads = 2, .queue_capacity = 64});
+  std::atomic<int> calls{0};
+  {
+    async_signal<int> sig(on(pool));
+    sig.add_listener([&](const int&) {
+      std::this_thread::sleep_for(100us);
+      calls++;
+    });
+    for (int i = 0; i < 30; ++i) sig.emit(i);
+  }
+  EXPECT_EQ(calls.load(), 30);
+}
+
+TEST(AsyncSignal, UsesTheGlobalPoolByDefault) {
+  async_signal<int> sig;
+  EXPECT_EQ(&sig.pool(), &sigs::worker_pool::global());
+  std::atomic<int> calls{0};
+  sig.add_listener([&](const int&) { calls++; });
+  EXPECT_FALSE(sig.emit_and_wait(1));
+  EXPECT_EQ(calls.load(), 1);
+}
+
+TEST(AsyncSignal, MetricsCountPerListenerCalls) {
+  sigs::worker_pool pool({.threads = 2, .queue_capacity = 64});
+  auto o = on(pool);
+  o.metrics = true;
+  async_signal<int> sig(o);
+  sig.add_listener([](const int&) {}, "k");
+  for (int i = 0; i < 10; ++i) sig.emit(i);
+  sig.drain();
+  EXPECT_EQ(sig.metadata("k")->call_count, 10u);
+  EXPECT_EQ(sig.stats().listener_calls, 10u);
+  EXPECT_EQ(sig.stats().emits, 10u);
+}
+
+// The accounting invariant under stress: several emitters, tiny queues, every policy,
+// throwing listeners, cancellations and a pool shutdown in the middle.
+class AsyncAccounting : public ::testing::TestWithParam<overflow_policy> {};
+
+TEST_P(AsyncAccounting, DeliveredPlusDroppedEqualsEmittedTimesListeners) {
+  constexpr int listeners = 3;
+  constexpr int emitters = 2;
+  constexpr int per_emitter = 300;
+  for (bool shutdown_midway : {false, true}) {
+    sigs::worker_pool pool({.threads = 2, .queue_capacity = 2});
+    async_signal<int> sig(on(pool, GetParam(), 4));
+    std::atomic<std::uint64_t> calls{0};
+    sig.add_listener([&](const int&) { calls++; });
+    sig.add_listener([&](const int& v) {
+      calls++;
+      if (v % 7 == 0) throw std::runtime_error("seven");
+    });
+    sig.add_listener_with_err([&](const int& v) -> std::error_code {
+      calls++;
+      return v % 5 == 0 ? std::error_code(errc::listener_error) : std::error_code{};
+    });
+    std::stop_source stop;
+    std::atomic<std::uint64_t> try_accepted{0}, plain{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < emitters; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < per_emitter; ++i) {
+          const int v = t * per_emitter + i;
+          if (i % 3 == 0) {
+            if (!sig.try_emit(v)) try_accepted++;
+          } else if (i % 3 == 1) {
+            sig.emit(sigs::context(stop.get_token()), v);
+            plain++;
+          } else {
+            sig.emit(v);
+            plain++;
+          }
+          if (t == 0 && i == per_emitter / 2) {
+            stop.request_stop();
+            if (shutdown_midway) pool.shutdown(sigs::shutdown_mode::discard);
+          }
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    sig.drain();
+    auto s = sig.stats();
+    const std::uint64_t accepted = try_accepted + plain;
+    EXPECT_EQ(s.delivered, calls.load());
+    EXPECT_EQ(s.skipped, 0u);
+    EXPECT_EQ(s.delivered + s.dropped, accepted * listeners) << "shutdown_midway=" << shutdown_midway;
+    EXPECT_EQ(s.rejected, static_cast<std::uint64_t>(emitters * (per_emitter / 3)) - try_accepted);
+    EXPECT_EQ(s.in_flight, 0u);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Policies, AsyncAccounting,
+                         ::testing::Values(overflow_policy::block, overflow_policy::reject, overflow_policy::caller_runs),
+                         [](const auto& info) {
+                           switch (info.param) {
+                             case overflow_policy::block: return std::string("block");
+                             case overflow_policy::reject: return std::string("reject");
+                             default: return std::string("caller_runs");
+                           }
+                         });
+
+}  // namespace
