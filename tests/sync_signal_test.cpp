@@ -447,6 +447,22 @@ TEST(SyncSignal, RemoveAndWaitFromNestedEmissionOfTheListenerRefuses) {
   EXPECT_TRUE(outer.has_key("outer"));
 }
 
+// Found while building props/ (tests/support/regressions.md #1): the running-listener
+// mark outlived the call, so the error handler could not remove_and_wait the listener
+// that had just failed.
+TEST(SyncSignal, RemoveAndWaitOfTheFailedListenerFromTheErrorHandlerWorks) {
+  sync_signal<int> sig;
+  std::error_code from_handler = errc::not_found;
+  sig.set_error_handler([&](const sigs::listener_error& e) {
+    from_handler = sig.remove_listener_and_wait(e.listener);  // the listener has returned
+  });
+  sig.add_listener_with_err([](const int&) -> std::error_code { return errc::listener_error; }, "f");
+  sig.emit(0);
+  EXPECT_FALSE(from_handler) << from_handler.message();
+  EXPECT_FALSE(sig.has_key("f"));
+  EXPECT_EQ(sig.size(), 0u);
+}
+
 TEST(SyncSignal, RemoveAndWaitOfAnotherListenerFromInsideOneWorks) {
   sync_signal<int> sig;
   std::vector<int> calls;

@@ -386,6 +386,7 @@ class signal_core {
       ex = std::current_exception();
       ec = errc::listener_exception;
     }
+    f.current = nullptr;  // returned: the error handler below may remove_and_wait it
     if (SIGS_UNLIKELY(metrics)) count_call(e);
     if (SIGS_LIKELY(!ec)) return run_status::ok;
     on_error(e, ec, ex);
