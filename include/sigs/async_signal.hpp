@@ -283,22 +283,21 @@ class async_signal : public detail::basic_signal<T> {
         const std::size_t i = env.next.fetch_add(1, std::memory_order_relaxed);
         if (i >= n) break;
         entry_t& e = *env.snap->items()[i];
-        std::error_code ec;
-        std::exception_ptr ex;
+        std::optional<detail::failure> fail;
         const run_status st =
-            checked ? core_.template run_entry<true, std::memory_order_seq_cst>(e, fs.f, env.ctx, *env.payload, metrics, ec, ex)
-                    : core_.template run_entry<false, std::memory_order_seq_cst>(e, fs.f, env.ctx, *env.payload, metrics, ec, ex);
+            checked ? core_.template run_entry<true, std::memory_order_seq_cst>(e, fs.f, env.ctx, *env.payload, metrics, fail)
+                    : core_.template run_entry<false, std::memory_order_seq_cst>(e, fs.f, env.ctx, *env.payload, metrics, fail);
         switch (st) {
           case run_status::ok: ++delivered; break;
           case run_status::skipped: ++skipped; break;
           case run_status::stopped:
             ++dropped;
-            note_drop(env, ec);
+            note_drop(env, fail->error);
             break;
           case run_status::failed:
             ++delivered;
-            core_.report(env.snap, e, ec, ex);
-            if (env.done) record_failure(*env.done, e, ec, ex);
+            core_.report(env.snap, e, fail->error, fail->exception);
+            if (env.done) record_failure(*env.done, e, fail->error, fail->exception);
             break;
         }
       }

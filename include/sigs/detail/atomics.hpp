@@ -7,13 +7,18 @@
 //   typename A::template var<T>      a plain shared variable: load()/store(); racing on it is a bug
 //   typename A::mutex                lock()/unlock()
 //   A::yield()                       called in every spin or wait loop
+// and, optionally (hazard.hpp checks with `requires`), the asymmetric-fence hooks:
+//   A::asymmetric_fence_available()  true when the writer-side barrier below works here
+//   A::reader_barrier()              compiler-only barrier on the read path
+//   A::writer_barrier()              a barrier executed on every CPU running this process
 //
 // Production instantiates the protocol with `std_atomics`. models/relacy_atomics.hpp defines
 // the same shape over Relacy's rl::atomic / rl::var / rl::mutex, so the model checker runs
 // the *same* headers. Known gaps of each backend:
 //   - std: none; this is what ships.
 //   - relacy: no membarrier(), so the asymmetric-fence read path is not modelled; only the
-//     seq_cst hazard publish is (docs/verification.md).
+//     seq_cst hazard publish is (docs/verification.md). The Relacy policy has no asymmetric
+//     hooks, so the models always run the seq_cst path.
 #pragma once
 
 #include <atomic>
@@ -42,6 +47,18 @@ struct std_atomics {
   using mutex = std::mutex;
 
   static void yield() noexcept { std::this_thread::yield(); }
+
+  /// True when membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) is registered for this process
+  /// and SIGS_ASYMMETRIC_FENCE is not "0" in the environment. Decided once (src/hazard.cpp).
+  static bool asymmetric_fence_available() noexcept;
+
+  /// The read side of the asymmetric fence: stops the compiler, not the CPU, from moving
+  /// the hazard store after the validating load. writer_barrier() supplies the CPU fence.
+  static void reader_barrier() noexcept { std::atomic_signal_fence(std::memory_order_seq_cst); }
+
+  /// The write side: runs a full memory barrier on every CPU currently running a thread of
+  /// this process (membarrier(2)). Only called when asymmetric_fence_available().
+  static void writer_barrier() noexcept;
 };
 
 }  // namespace sigs::detail

@@ -36,6 +36,20 @@
 //
 // Ordering costs: H1 is an exchange, not a store plus atomic_thread_fence. Both compilers
 // emit `xchg` for it; clang 14 turns a seq_cst fence into `mfence`, about 25 ns here.
+//
+// The asymmetric fence. An `xchg` still costs 7-10 ns per emit on this hardware. When the
+// kernel offers membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) (the policy's
+// asymmetric_fence_available()), the domain moves the whole cost to writers:
+//   (H1a) reader: slot.store(p, relaxed); reader_barrier()  [compiler barrier only]
+//   (H2a) reader: source.load(acquire)
+//   (W1)  writer: writer_barrier()                          [membarrier, after P1, before S1]
+// membarrier runs a full barrier on every CPU running one of our threads. For each reader,
+// either its H1a store precedes that barrier, and S1 (after W1) sees it; or its H2a load
+// follows the barrier, which follows P1 on the writer, so H2a sees the new pointer and the
+// reader retries. The syscall costs microseconds, so scans are batched (scan_batch()).
+// The mode is chosen once, when the domain is built, and never changes: a reader and a
+// writer always agree on it. Relacy has no membarrier, so the models check the seq_cst
+// path only; the asymmetric path is exercised by the tests and sanitizers.
 #pragma once
 
 #include <cstddef>
@@ -79,10 +93,18 @@ class hazard_domain {
     frame* frames = nullptr;   // innermost emission running on this thread
   };
 
-  hazard_domain() {
+  /// `allow_asymmetric`: use the asymmetric fence when the policy offers it (see above).
+  explicit hazard_domain(bool allow_asymmetric = true) : asymmetric_(allow_asymmetric && policy_asymmetric()) {
     head_.store(nullptr, std::memory_order_relaxed);      // not yet shared
     overflow_.store(0, std::memory_order_relaxed);        // not yet shared
   }
+
+  /// True when this domain uses the asymmetric fence.
+  [[nodiscard]] bool asymmetric() const noexcept { return asymmetric_; }
+
+  /// How many retired objects a writer should gather before scanning: 1 with the seq_cst
+  /// publish; more with the asymmetric fence, whose writer barrier is a syscall.
+  [[nodiscard]] std::size_t scan_batch() const noexcept { return asymmetric_ ? 8 : 1; }
   hazard_domain(const hazard_domain&) = delete;
   hazard_domain& operator=(const hazard_domain&) = delete;
 
@@ -143,6 +165,17 @@ class hazard_domain {
         ++rec_.depth;
         // relaxed: only a first guess; H2 validates it.
         T* p = src.load(std::memory_order_relaxed);
+        if (domain_.asymmetric_) {
+          if constexpr (has_asymmetric) {
+            for (;;) {
+              slot_->store(p, std::memory_order_relaxed);  // (H1a) ordered by W1; see header
+              A::reader_barrier();
+              T* q = src.load(std::memory_order_acquire);  // (H2a) pairs with P1 (release part)
+              if (SIGS_LIKELY(q == p)) return p;
+              p = q;
+            }
+          }
+        }
         for (;;) {
           slot_->exchange(p, std::memory_order_seq_cst);        // (H1) see header; pairs with S1
           T* q = src.load(std::memory_order_seq_cst);           // (H2) pairs with P1
@@ -163,6 +196,13 @@ class hazard_domain {
       if (SIGS_LIKELY(rec_.depth < Slots)) {
         slot_ = &rec_.slot[rec_.depth];
         ++rec_.depth;
+        if (domain_.asymmetric_) {
+          if constexpr (has_asymmetric) {
+            slot_->store(p, std::memory_order_relaxed);  // (H1a) ordered by W1
+            A::reader_barrier();
+            return;
+          }
+        }
         slot_->exchange(p, std::memory_order_seq_cst);  // (H1) pairs with S1
         return;
       }
@@ -199,6 +239,9 @@ class hazard_domain {
   /// `skip` (optional) is a record whose slots are ignored: the caller's own.
   bool collect(std::vector<const void*>& out, const record* skip = nullptr) const {
     out.clear();
+    if constexpr (has_asymmetric) {
+      if (asymmetric_) A::writer_barrier();  // (W1) after P1, before S1; see header
+    }
     for (record* r = head_.load(std::memory_order_acquire); r; r = r->next) {  // (R4) pairs with (R3)
       if (r == skip) continue;
       for (auto& s : r->slot) {
@@ -211,6 +254,21 @@ class hazard_domain {
   }
 
  private:
+  static constexpr bool has_asymmetric = requires {
+    A::asymmetric_fence_available();
+    A::reader_barrier();
+    A::writer_barrier();
+  };
+
+  static bool policy_asymmetric() noexcept {
+    if constexpr (has_asymmetric) {
+      return A::asymmetric_fence_available();
+    } else {
+      return false;
+    }
+  }
+
+  const bool asymmetric_;
   typename A::template atomic<record*> head_;
   typename A::template atomic<std::size_t> overflow_;
 };

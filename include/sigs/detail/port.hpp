@@ -14,9 +14,11 @@ inline constexpr std::size_t cache_line = 64;
 #if defined(__GNUC__) || defined(__clang__)
 #define SIGS_LIKELY(x) __builtin_expect(!!(x), 1)
 #define SIGS_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define SIGS_COLD [[gnu::cold, gnu::noinline]]
 #else
 #define SIGS_LIKELY(x) (x)
 #define SIGS_UNLIKELY(x) (x)
+#define SIGS_COLD
 #endif
 
 // ThreadSanitizer does not model std::atomic_thread_fence. The hazard-pointer and

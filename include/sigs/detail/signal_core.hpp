@@ -35,6 +35,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -55,11 +56,19 @@ enum entry_state : std::uint32_t { state_live = 0, state_armed = 1, state_fired 
 
 inline bool is_alive(std::uint32_t s) noexcept { return s == state_live || s == state_armed; }
 
+/// Why one listener call failed. Built only on failure: the hot path never constructs a
+/// std::error_code (its default constructor is an out-of-line call to system_category()).
+struct failure {
+  std::error_code error;
+  std::exception_ptr exception;
+};
+
 /// One registered listener. The first three members are all emit touches when nothing
 /// goes wrong; they share the entry's first cache line.
 template <class A, class T>
 struct entry {
-  using invoke_fn = std::error_code (*)(entry*, const context&, const T&);
+  /// Calls the listener; on an error it returned, fills `out` and returns true.
+  using invoke_fn = bool (*)(entry*, const context&, const T&, std::optional<failure>& out);
   using destroy_fn = void (*)(entry*) noexcept;
 
   entry(invoke_fn i, destroy_fn d, std::uint64_t id_, std::string key_, bool once_, bool err_aware)
@@ -141,22 +150,25 @@ struct entry_impl final : entry<A, T> {
   entry_impl(G&& g, std::uint64_t id, std::string key, bool once)
       : entry<A, T>(&call, &destroy_self, id, std::move(key), once, is_error_aware<F, T>), fn(std::forward<G>(g)) {}
 
-  static std::error_code call(entry<A, T>* base, const context& ctx, const T& value) {
+  static bool call(entry<A, T>* base, const context& ctx, const T& value, std::optional<failure>& out) {
     F& f = static_cast<entry_impl*>(base)->fn;
-    if constexpr (takes_context<F, T>) {
-      if constexpr (is_error_aware<F, T>) {
-        return std::invoke(f, ctx, value);
+    if constexpr (is_error_aware<F, T>) {
+      std::error_code ec;
+      if constexpr (takes_context<F, T>) {
+        ec = std::invoke(f, ctx, value);
       } else {
-        std::invoke(f, ctx, value);
-        return {};
+        ec = std::invoke(f, value);
       }
+      if (SIGS_LIKELY(!ec)) return false;
+      out.emplace(failure{ec, nullptr});
+      return true;
     } else {
-      if constexpr (is_error_aware<F, T>) {
-        return std::invoke(f, value);
+      if constexpr (takes_context<F, T>) {
+        std::invoke(f, ctx, value);
       } else {
         std::invoke(f, value);
-        return {};
       }
+      return false;
     }
   }
 
@@ -356,14 +368,14 @@ class signal_core {
   /// What running one entry did.
   enum class run_status { skipped, ok, failed, stopped };
 
-  /// Runs `e` if it is alive, claiming it first if it is a once-entry. On `failed`, `ec`
-  /// (and `ex` for a throw) say why; on `stopped`, `ec` is the context's error and the
-  /// entry was not started (nor claimed). `StateOrder` is relaxed for an emission that
+  /// Runs `e` if it is alive, claiming it first if it is a once-entry. On `failed`, `fail`
+  /// says why (with the exception for a throw); on `stopped`, `fail->error` is the
+  /// context's error and the entry was not started (nor claimed). `StateOrder` is relaxed for an emission that
   /// validated its snapshot against head_ (H2), seq_cst for one running a held snapshot
   /// (see hold()).
   template <bool Checked, std::memory_order StateOrder = std::memory_order_relaxed>
   run_status run_entry(entry_t& e, frame& f, const context& ctx, const T& value, bool metrics,
-                       std::error_code& ec, std::exception_ptr& ex) {
+                       std::optional<failure>& fail) {
     // relaxed (sync): the state guards no data (the entry was published with the snapshot,
     // P1/H2); an emission that happens-after a removal never sees the entry at all.
     // seq_cst (async, K2): pairs with the removal's seq_cst CAS (K1); see hold().
@@ -371,65 +383,82 @@ class signal_core {
     if (SIGS_UNLIKELY(st != state_live)) {
       if (st != state_armed) return run_status::skipped;
       if constexpr (Checked) {
-        if ((ec = ctx.error())) return run_status::stopped;
+        if (stop_requested(ctx, fail)) return run_status::stopped;
       }
-      // relaxed: exactly-once needs only the RMW's atomicity on this one location.
-      if (!e.state.compare_exchange_strong(st, state_fired, std::memory_order_relaxed)) return run_status::skipped;
-      active_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: see size()
+      if (!claim_once(e, st)) return run_status::skipped;
     } else if constexpr (Checked) {
-      if ((ec = ctx.error())) return run_status::stopped;
+      if (stop_requested(ctx, fail)) return run_status::stopped;
     }
     f.current = &e;
+    bool failed;
     try {
-      ec = e.invoke(&e, ctx, value);
+      failed = e.invoke(&e, ctx, value, fail);
     } catch (...) {
-      ex = std::current_exception();
-      ec = errc::listener_exception;
+      fail.emplace(failure{errc::listener_exception, std::current_exception()});
+      failed = true;
     }
     f.current = nullptr;  // returned: the error handler below may remove_and_wait it
     if (SIGS_UNLIKELY(metrics)) count_call(e);
-    if (SIGS_LIKELY(!ec)) return run_status::ok;
-    on_error(e, ec, ex);
+    if (SIGS_LIKELY(!failed)) return run_status::ok;
+    on_error(e, fail->error, fail->exception);
     return run_status::failed;
+  }
+
+  /// Moves an armed once-entry to fired; true for the one caller that does.
+  SIGS_COLD bool claim_once(entry_t& e, std::uint32_t st) noexcept {
+    // relaxed: exactly-once needs only the RMW's atomicity on this one location.
+    if (!e.state.compare_exchange_strong(st, state_fired, std::memory_order_relaxed)) return false;
+    active_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: see size()
+    return true;
+  }
+
+  SIGS_COLD static bool stop_requested(const context& ctx, std::optional<failure>& fail) {
+    std::error_code ec = ctx.error();
+    if (!ec) return false;
+    fail.emplace(failure{ec, nullptr});
+    return true;
   }
 
   /// Runs the listeners of the current snapshot in order on the calling thread.
   /// `Try`: stop at the first error or exception and report it, instead of recording it
   /// and going on. `Checked`: test the context before each listener.
   template <bool Try, bool Checked>
-  emit_result emit(record& rec, const context& ctx, const T& value) {
-    emit_result result;
+  std::conditional_t<Try, emit_result, void> emit(record& rec, const context& ctx, const T& value) {
     typename Domain::guard g(domain_, rec);
     snapshot* s = g.template protect<snapshot>(head_);
     frame_scope fs(rec);
     const bool metrics = metrics_enabled();
     if (SIGS_UNLIKELY(metrics)) emits_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
     std::size_t called = 0;
+    std::optional<failure> fail;
     for (entry_t* e : *s) {
-      std::error_code ec;
-      std::exception_ptr ex;
-      const run_status st = run_entry<Checked>(*e, fs.f, ctx, value, metrics, ec, ex);
+      const run_status st = run_entry<Checked>(*e, fs.f, ctx, value, metrics, fail);
       if (SIGS_LIKELY(st == run_status::ok)) {
         ++called;
         continue;
       }
       if (st == run_status::skipped) continue;
-      if (st == run_status::stopped) return stopped(result, *e, called, ec);
+      if (st == run_status::stopped) {
+        canceled_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+        if constexpr (Try) {
+          return make_result(std::move(*fail), *e, called, called);
+        } else {
+          return;
+        }
+      }
       ++called;
       if constexpr (Try) {
-        result.error = ec;
-        result.listener = listener_id(e->id);
-        result.key = e->key;
-        result.index = called - 1;
-        result.calls = called;
-        result.exception = std::move(ex);
-        return result;
+        return make_result(std::move(*fail), *e, called - 1, called);
       } else {
-        report(s, *e, ec, ex);
+        report(s, *e, fail->error, fail->exception);
+        fail.reset();
       }
     }
-    result.calls = called;
-    return result;
+    if constexpr (Try) {
+      emit_result result;
+      result.calls = called;
+      return result;
+    }
   }
 
   // ---- held snapshots (async delivery) ------------------------------------------------
@@ -466,7 +495,7 @@ class signal_core {
   void count_emit() noexcept { emits_.fetch_add(1, std::memory_order_relaxed); }  // relaxed: a statistic
 
   /// Passes a listener failure to the snapshot's error handler (if any).
-  void report(snapshot* s, entry_t& e, std::error_code ec, const std::exception_ptr& ex) noexcept {
+  SIGS_COLD void report(snapshot* s, entry_t& e, std::error_code ec, const std::exception_ptr& ex) noexcept {
     if (!s->handler) return;
     try {
       (*s->handler)(listener_error{listener_id(e.id), e.key, ec, ex});
@@ -503,24 +532,25 @@ class signal_core {
     }
   };
 
-  emit_result& stopped(emit_result& r, entry_t& next, std::size_t called, std::error_code why) {
-    canceled_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-    r.error = why;
-    r.listener = listener_id(next.id);
-    r.key = next.key;
-    r.index = called;
-    r.calls = called;
+  SIGS_COLD static emit_result make_result(failure&& f, entry_t& at, std::size_t index, std::size_t calls) {
+    emit_result r;
+    r.error = f.error;
+    r.exception = std::move(f.exception);
+    r.listener = listener_id(at.id);
+    r.key = at.key;
+    r.index = index;
+    r.calls = calls;
     return r;
   }
 
-  void count_call(entry_t& e) noexcept {
+  SIGS_COLD void count_call(entry_t& e) noexcept {
     calls_.fetch_add(1, std::memory_order_relaxed);    // relaxed: a statistic
     e.calls.fetch_add(1, std::memory_order_relaxed);   // relaxed: a statistic
     e.last_called.store(std::chrono::system_clock::now().time_since_epoch().count(),
                         std::memory_order_relaxed);     // relaxed: a statistic
   }
 
-  void on_error(entry_t& e, std::error_code ec, const std::exception_ptr& ex) {
+  SIGS_COLD void on_error(entry_t& e, std::error_code ec, const std::exception_ptr& ex) {
     (ex ? exceptions_ : errors_).fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
     e.note_error(ec, ex);
   }
@@ -592,7 +622,7 @@ class signal_core {
 
   /// Frees the retired snapshots no hazard slot holds. Caller holds mutex_, after P1.
   void scan(garbage& g) {
-    if (pins_ > 0 || retired_.empty()) return;
+    if (pins_ > 0 || retired_.size() < domain_.scan_batch()) return;
     if (!domain_.collect(hazards_)) return;  // an overflow reader: keep everything
     auto keep = retired_.begin();
     for (snapshot* s : retired_) {

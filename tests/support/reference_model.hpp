@@ -1,0 +1,622 @@
+// tests/support/reference_model.hpp — the reference model of one sigs::sync_signal<int>.
+//
+// This is the page an auditor reads. It is deliberately naive: a vector of every listener
+// ever registered, each with an `alive` flag, and one function per API operation written
+// straight from the contract (ARCHITECTURE.md §3, sync_signal.hpp). No atomics, no
+// snapshots, no cleverness; single-threaded by construction.
+//
+// It is shared by props/ (RapidCheck), fuzz/ (libFuzzer) and the tests. They all describe
+// work as `op` values (the vocabulary below), apply each op both to this model and, through
+// signal_driver.hpp, to a real sigs::sync_signal<int>, and compare the two *traces*: the
+// ordered list of everything observable the op caused — each listener call, each error
+// handed to the error handler, the result of every operation a listener performed from
+// inside its call, and last the op's own result.
+//
+//   sigs_test::reference_signal model;
+//   sigs_test::trace t = model.apply(sigs_test::op::add_listener({.key = "a"}));
+//   // t == {"add_listener(key=\"a\", ok) -> #1"}
+//   t = model.apply(sigs_test::op::emit());
+//   // t == {"call #1 payload=0", "emit -> done"}
+//
+// Listeners that add and emit from inside their calls could run forever; `limits` bounds
+// nesting depth, nested emissions, calls and ids per op, and an inner op past a bound is
+// "skipped" by model and driver alike (inner_skip(), the one rule both apply).
+//
+// Semantics modelled (each a line of the contract):
+//  - add_*: an empty callable is refused (invalid_listener) before anything else; a key
+//    held by an *alive* listener is refused (duplicate_key); the empty key means no key.
+//    Accepted listeners get ids 1, 2, 3, ... in this model (the driver maps real ids).
+//  - remove by id / key: errc::not_found unless an alive listener matches; the empty key
+//    never matches. remove_and_wait additionally refuses with errc::would_deadlock, doing
+//    nothing, when the listener is running further up this thread's call stack.
+//  - emit: takes the alive listeners at its start (the snapshot) and calls, in
+//    registration order, each one that is still alive when reached. Adds made meanwhile
+//    are not seen; removals, resets and once-firings made meanwhile are. A once-listener
+//    is dead from the moment its call starts. Errors and throws are recorded and handed to
+//    the error handler; emission goes on.
+//  - try_emit: the same walk, stopping at the first listener that fails (error code or
+//    throw) and reporting it, with index = its position among the calls this emission made.
+//  - a cancellable context is checked before each alive listener (before a once-listener
+//    is consumed). When it reports an error the emission stops, reporting the listener it
+//    did not start. Cancellation wins over an expired deadline.
+//  - metadata counts (metrics on): a call is counted after the listener returns, so a
+//    listener that looks at its own metadata sees the calls before this one.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <sigs/errors.hpp>
+
+namespace sigs_test {
+
+/// Everything observable an operation caused, in order; its last line is the op's result.
+using trace = std::vector<std::string>;
+
+// ======================================================================================
+// The operation vocabulary
+// ======================================================================================
+
+/// The six registration functions.
+enum class add_form : std::uint8_t {
+  listener,               // add_listener(f, key)
+  listener_with_err,      // add_listener_with_err(f, key)
+  once,                   // add_once(f)
+  once_with_key,          // add_once_with_key(f, key)
+  once_with_err,          // add_once_with_err(f)
+  once_with_err_and_key,  // add_once_with_err_and_key(f, key)
+};
+
+inline bool takes_key(add_form f) {
+  return f == add_form::listener || f == add_form::listener_with_err || f == add_form::once_with_key ||
+         f == add_form::once_with_err_and_key;
+}
+inline bool is_once_form(add_form f) {
+  return f != add_form::listener && f != add_form::listener_with_err;
+}
+inline bool requires_error_aware(add_form f) {
+  return f == add_form::listener_with_err || f == add_form::once_with_err || f == add_form::once_with_err_and_key;
+}
+
+/// How a listener's call ends.
+enum class outcome : std::uint8_t {
+  ok,      // returns normally (an empty error_code if error-aware)
+  error,   // returns std::error_code(error_value, std::generic_category()); error-aware only
+  throws,  // throws listener_threw{its id}
+};
+
+/// What a throwing listener throws: its own (model) id, so reports can be checked.
+struct listener_threw {
+  std::uint64_t id;
+};
+
+struct op;
+
+/// What a listener does when called: first its re-entrant actions, in order, on the same
+/// signal, then it ends with `result`.
+struct behaviour {
+  outcome result = outcome::ok;
+  int error_value = 1;      // for outcome::error, 1..: a std::generic_category() code
+  std::vector<op> actions;  // ops run from inside the call (no nested emit_ctx)
+};
+
+/// One add_* call.
+struct listener_spec {
+  add_form form = add_form::listener;
+  std::string key;           // must be empty for the forms without a key
+  bool error_aware = false;  // the callable returns std::error_code
+  bool empty = false;        // pass an empty callable (refused)
+  behaviour does;
+};
+
+/// Listener ids as the model numbers them. 0 stands for a default (invalid) listener_id and
+/// `unknown_id` for a valid-looking id the signal never issued.
+inline constexpr std::uint64_t unknown_id = ~std::uint64_t{0};
+
+/// `emit_ctx`: never cancel (but cancellable, so the checks run).
+inline constexpr std::size_t never = ~std::size_t{0};
+
+enum class op_kind : std::uint8_t {
+  add,
+  remove_id,
+  remove_key,
+  remove_and_wait_id,
+  remove_and_wait_key,
+  reset,
+  emit,
+  try_emit,
+  emit_ctx,    // emit or try_emit with a context (top level only)
+  introspect,  // size, keys, has_key(key), metadata(key), metadata(target), stats
+};
+
+/// One operation on the signal. Only the fields its kind names are used.
+struct op {
+  op_kind kind = op_kind::emit;
+  listener_spec spec;           // add
+  std::uint64_t target = 0;     // *_id, introspect: a model id, 0 or unknown_id
+  std::string key;              // *_key, introspect
+  bool as_try = false;          // emit_ctx: try_emit(ctx) rather than emit(ctx)
+  std::size_t cancel_after = 0; // emit_ctx: request stop after this many listener calls (any
+                                // depth) in this emission; 0 = already cancelled; `never`
+  bool expired = false;         // emit_ctx: the context's deadline has passed
+
+  static op of(op_kind k) {
+    op o;
+    o.kind = k;
+    return o;
+  }
+  static op add(listener_spec s) {
+    op o = of(op_kind::add);
+    o.spec = std::move(s);
+    return o;
+  }
+  static op add_listener(listener_spec s) { s.form = add_form::listener; return add(std::move(s)); }
+  static op remove_id(std::uint64_t id) { op o = of(op_kind::remove_id); o.target = id; return o; }
+  static op remove_key(std::string k) { op o = of(op_kind::remove_key); o.key = std::move(k); return o; }
+  static op remove_and_wait_id(std::uint64_t id) { op o = of(op_kind::remove_and_wait_id); o.target = id; return o; }
+  static op remove_and_wait_key(std::string k) { op o = of(op_kind::remove_and_wait_key); o.key = std::move(k); return o; }
+  static op reset() { return of(op_kind::reset); }
+  static op emit() { return of(op_kind::emit); }
+  static op try_emit() { return of(op_kind::try_emit); }
+  static op emit_ctx(bool as_try, std::size_t cancel_after, bool expired) {
+    op o = of(op_kind::emit_ctx);
+    o.as_try = as_try;
+    o.cancel_after = cancel_after;
+    o.expired = expired;
+    return o;
+  }
+  static op introspect(std::string k, std::uint64_t id) {
+    op o = of(op_kind::introspect);
+    o.key = std::move(k);
+    o.target = id;
+    return o;
+  }
+};
+
+/// Makes any spec well formed: forms without a key get none, the *_with_err forms get an
+/// error-aware callable, and only error-aware callables may end in outcome::error.
+/// Generators and decoders call it so that every input means something.
+inline listener_spec normalised(listener_spec s) {
+  if (!takes_key(s.form)) s.key.clear();
+  if (requires_error_aware(s.form)) s.error_aware = true;
+  if (!s.error_aware && s.does.result == outcome::error) s.does.result = outcome::throws;
+  if (s.does.error_value < 1) s.does.error_value = 1;
+  for (op& a : s.does.actions) {
+    if (a.kind == op_kind::emit_ctx) a.kind = a.as_try ? op_kind::try_emit : op_kind::emit;
+    if (a.kind == op_kind::add) a.spec = normalised(std::move(a.spec));
+  }
+  return s;
+}
+
+inline bool well_formed(const listener_spec& s) {
+  if (!takes_key(s.form) && !s.key.empty()) return false;
+  if (requires_error_aware(s.form) && !s.error_aware) return false;
+  if (!s.error_aware && s.does.result == outcome::error) return false;
+  if (s.does.error_value < 1) return false;
+  for (const op& a : s.does.actions) {
+    if (a.kind == op_kind::emit_ctx) return false;
+    if (a.kind == op_kind::add && !well_formed(a.spec)) return false;
+  }
+  return true;
+}
+
+// ======================================================================================
+// Results, and how both sides print them (one format, so traces compare as strings)
+// ======================================================================================
+
+/// try_emit's emit_result, with ids in model numbering.
+struct emit_report {
+  std::error_code error;
+  std::uint64_t listener = 0;
+  std::string key;
+  std::size_t index = 0;
+  std::size_t calls = 0;
+  std::uint64_t thrown_by = 0;  // listener_threw::id carried by `exception`, 0 if none
+};
+
+/// listener_metadata, minus the wall-clock times (`called` says last_called is set).
+struct metadata_report {
+  std::uint64_t id = 0;
+  std::string key;
+  std::uint64_t calls = 0;
+  std::uint64_t errors = 0;
+  std::error_code last_error;
+  std::uint64_t last_thrown_by = 0;
+  bool once = false;
+  bool error_aware = false;
+  bool called = false;
+};
+
+/// signal_stats.
+struct stats_report {
+  std::uint64_t emits = 0, listener_calls = 0, errors = 0, exceptions = 0, canceled = 0, handler_failures = 0;
+};
+
+namespace fmt {
+
+inline std::string id(std::uint64_t v) {
+  if (v == 0) return "#invalid";
+  if (v == unknown_id) return "#unknown";
+  return "#" + std::to_string(v);
+}
+
+/// Keys are arbitrary bytes: escaped, and long ones summarised by length and a hash.
+inline std::string key(std::string_view k) {
+  auto escape = [](std::string_view s) {
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : s) {
+      if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+        out += static_cast<char>(c);
+      } else {
+        out += "\\x";
+        out += hex[c >> 4];
+        out += hex[c & 15];
+      }
+    }
+    return out;
+  };
+  if (k.size() <= 48) return "\"" + escape(k) + "\"";
+  std::uint64_t h = 14695981039346656037ull;  // FNV-1a
+  for (unsigned char c : k) h = (h ^ c) * 1099511628211ull;
+  return "\"" + escape(k.substr(0, 16)) + "...\"(len=" + std::to_string(k.size()) + ",fnv=" + std::to_string(h) + ")";
+}
+
+inline std::string error(std::error_code ec) {
+  if (!ec) return "ok";
+  return std::string(ec.category().name()) + ":" + std::to_string(ec.value());
+}
+
+inline std::string keys(const std::vector<std::string>& ks) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < ks.size(); ++i) out += (i ? "," : "") + key(ks[i]);
+  return out + "]";
+}
+
+inline std::string report(const emit_report& r) {
+  std::string out = error(r.error) + " calls=" + std::to_string(r.calls);
+  if (r.error) {
+    out += " listener=" + id(r.listener) + " key=" + key(r.key) + " index=" + std::to_string(r.index) +
+           " thrown_by=" + (r.thrown_by ? id(r.thrown_by) : "-");
+  }
+  return out;
+}
+
+inline std::string report(const std::optional<metadata_report>& m) {
+  if (!m) return "none";
+  return "{" + id(m->id) + " key=" + key(m->key) + " once=" + std::to_string(m->once) +
+         " aware=" + std::to_string(m->error_aware) + " calls=" + std::to_string(m->calls) +
+         " errors=" + std::to_string(m->errors) + " last=" + error(m->last_error) +
+         " last_thrown_by=" + (m->last_thrown_by ? id(m->last_thrown_by) : "-") +
+         " called=" + std::to_string(m->called) + "}";
+}
+
+inline std::string report(const stats_report& s) {
+  return "emits=" + std::to_string(s.emits) + " calls=" + std::to_string(s.listener_calls) +
+         " errors=" + std::to_string(s.errors) + " exceptions=" + std::to_string(s.exceptions) +
+         " canceled=" + std::to_string(s.canceled) + " handler_failures=" + std::to_string(s.handler_failures);
+}
+
+/// The line an `introspect` op ends with.
+inline std::string introspection(std::size_t size, const std::vector<std::string>& ks, bool has,
+                                 const std::optional<metadata_report>& by_key,
+                                 const std::optional<metadata_report>& by_id, const stats_report& stats) {
+  return "size=" + std::to_string(size) + " keys=" + keys(ks) + " has_key=" + std::to_string(has) +
+         " by_key=" + report(by_key) + " by_id=" + report(by_id) + " stats=" + report(stats);
+}
+
+inline const char* form(add_form f) {
+  switch (f) {
+    case add_form::listener: return "add_listener";
+    case add_form::listener_with_err: return "add_listener_with_err";
+    case add_form::once: return "add_once";
+    case add_form::once_with_key: return "add_once_with_key";
+    case add_form::once_with_err: return "add_once_with_err";
+    case add_form::once_with_err_and_key: return "add_once_with_err_and_key";
+  }
+  return "?";
+}
+
+inline std::string describe(const op& o);
+
+inline std::string describe(const listener_spec& s) {
+  std::string out = form(s.form);
+  out += "(";
+  if (takes_key(s.form)) out += "key=" + key(s.key) + ", ";
+  if (s.empty) return out + "EMPTY CALLABLE)";
+  out += s.error_aware ? "aware, " : "";
+  out += s.does.result == outcome::ok       ? "ok"
+         : s.does.result == outcome::throws ? "throws"
+                                            : "error " + std::to_string(s.does.error_value);
+  if (!s.does.actions.empty()) {
+    out += ", does [";
+    for (std::size_t i = 0; i < s.does.actions.size(); ++i) out += (i ? "; " : "") + describe(s.does.actions[i]);
+    out += "]";
+  }
+  return out + ")";
+}
+
+inline std::string describe(const op& o) {
+  switch (o.kind) {
+    case op_kind::add: return describe(o.spec);
+    case op_kind::remove_id: return "remove_listener(" + id(o.target) + ")";
+    case op_kind::remove_key: return "remove_listener(" + key(o.key) + ")";
+    case op_kind::remove_and_wait_id: return "remove_listener_and_wait(" + id(o.target) + ")";
+    case op_kind::remove_and_wait_key: return "remove_listener_and_wait(" + key(o.key) + ")";
+    case op_kind::reset: return "reset()";
+    case op_kind::emit: return "emit";
+    case op_kind::try_emit: return "try_emit";
+    case op_kind::emit_ctx:
+      return std::string(o.as_try ? "try_emit" : "emit") + "(ctx: " +
+             (o.cancel_after == never ? std::string("never cancelled") : "cancel after " + std::to_string(o.cancel_after)) +
+             (o.expired ? ", expired deadline" : "") + ")";
+    case op_kind::introspect: return "introspect(" + key(o.key) + ", " + id(o.target) + ")";
+  }
+  return "?";
+}
+
+}  // namespace fmt
+
+/// Limits shared by model and driver, so both cut runaway re-entrancy the same way.
+struct limits {
+  std::size_t max_depth = 3;          // emissions nested on one thread (1 = no nesting)
+  std::size_t max_nested_emits = 24;  // emissions started from inside listeners per top-level op
+  std::size_t max_calls = 600;        // listener calls per top-level op before inner adds
+                                      // and emits are skipped (listeners that add and emit
+                                      // from inside would otherwise grow exponentially)
+  std::size_t max_issued = 256;       // ids issued before inner adds are skipped
+};
+
+/// Whether an op a listener runs from inside its call is skipped, and why (nullptr: run
+/// it). `depth` counts the emissions in progress; `nested_emits` and `calls` count this
+/// top-level op's nested emissions and listener calls so far; `issued` the ids handed out.
+/// The one rule both model and driver apply.
+inline const char* inner_skip(const limits& l, op_kind kind, std::size_t depth, std::size_t nested_emits,
+                              std::size_t calls, std::size_t issued) {
+  const bool emits = kind == op_kind::emit || kind == op_kind::try_emit || kind == op_kind::emit_ctx;
+  if (depth == 0 || (!emits && kind != op_kind::add)) return nullptr;
+  if (calls >= l.max_calls) return "skipped (call limit)";
+  if (kind == op_kind::add && issued >= l.max_issued) return "skipped (listener limit)";
+  if (emits && (depth >= l.max_depth || nested_emits >= l.max_nested_emits)) return "skipped (depth limit)";
+  return nullptr;
+}
+
+// ======================================================================================
+// The model
+// ======================================================================================
+
+class reference_signal {
+ public:
+  explicit reference_signal(limits l = {}) : limits_(l) {}
+
+  /// Applies one top-level operation; returns its trace.
+  trace apply(const op& o) {
+    trace out;
+    nested_emits_ = calls_ = 0;
+    run(o, out);
+    return out;
+  }
+
+  // ---- plain queries (used by generators and by the invariant checks) ---------------
+
+  [[nodiscard]] std::size_t size() const {
+    std::size_t n = 0;
+    for (const listener& l : listeners_) n += l.alive;
+    return n;
+  }
+  [[nodiscard]] std::vector<std::string> keys() const {
+    std::vector<std::string> out;
+    for (const listener& l : listeners_)
+      if (l.alive && !l.key.empty()) out.push_back(l.key);
+    return out;
+  }
+  [[nodiscard]] bool has_key(std::string_view k) const { return !k.empty() && find_key(k) != nullptr; }
+  /// Ids handed out so far (the next accepted add gets issued() + 1).
+  [[nodiscard]] std::uint64_t issued() const { return listeners_.size(); }
+  [[nodiscard]] bool alive(std::uint64_t id) const { return find_id(id) != nullptr; }
+  [[nodiscard]] const limits& bounds() const { return limits_; }
+
+ private:
+  struct listener {
+    std::uint64_t id = 0;
+    std::string key;
+    bool once = false;
+    bool error_aware = false;
+    behaviour does;
+    bool alive = true;
+    std::uint64_t calls = 0;
+    std::uint64_t errors = 0;
+    std::error_code last_error;
+    std::uint64_t last_thrown_by = 0;
+  };
+
+  const listener* find_id(std::uint64_t id) const {
+    for (const listener& l : listeners_)
+      if (l.alive && l.id == id) return &l;
+    return nullptr;
+  }
+  const listener* find_key(std::string_view k) const {
+    for (const listener& l : listeners_)
+      if (l.alive && !k.empty() && l.key == k) return &l;
+    return nullptr;
+  }
+  listener* find(const op& o) {
+    const bool by_id = o.kind == op_kind::remove_id || o.kind == op_kind::remove_and_wait_id;
+    return const_cast<listener*>(by_id ? find_id(o.target) : find_key(o.key));
+  }
+
+  /// Runs `o` at the current depth, appending to `out`. Nested ops are prefixed "[depth] ".
+  void run(const op& o, trace& out) {
+    const std::string prefix = depth_ ? "[" + std::to_string(depth_) + "] " : "";
+    const std::string what = prefix + fmt::describe(o) + " -> ";
+    if (const char* skipped = inner_skip(limits_, o.kind, depth_, nested_emits_, calls_, listeners_.size())) {
+      out.push_back(what + skipped);
+      return;
+    }
+    switch (o.kind) {
+      case op_kind::add:
+        out.push_back(what + add(o.spec));
+        return;
+      case op_kind::remove_id:
+      case op_kind::remove_key: {
+        listener* l = find(o);
+        if (l) l->alive = false;
+        out.push_back(what + fmt::error(l ? std::error_code{} : sigs::errc::not_found));
+        return;
+      }
+      case op_kind::remove_and_wait_id:
+      case op_kind::remove_and_wait_key: {
+        listener* l = find(o);
+        std::error_code ec;
+        if (!l) {
+          ec = sigs::errc::not_found;
+        } else if (is_running(l->id)) {
+          ec = sigs::errc::would_deadlock;  // and nothing is done
+        } else {
+          l->alive = false;
+        }
+        out.push_back(what + fmt::error(ec));
+        return;
+      }
+      case op_kind::reset:
+        for (listener& l : listeners_) l.alive = false;
+        out.push_back(what + "done");
+        return;
+      case op_kind::emit:
+      case op_kind::try_emit:
+      case op_kind::emit_ctx: {
+        if (depth_ > 0) ++nested_emits_;
+        const bool is_try = o.kind == op_kind::try_emit || (o.kind == op_kind::emit_ctx && o.as_try);
+        const bool checked = o.kind == op_kind::emit_ctx;
+        if (checked) {
+          stop_requested_ = o.cancel_after == 0;
+          cancel_budget_ = o.cancel_after == never ? 0 : o.cancel_after;
+          expired_ = o.expired;
+        }
+        emit_report r = emission(is_try, checked, out);
+        if (checked) {
+          stop_requested_ = expired_ = false;
+          cancel_budget_ = 0;
+        }
+        out.push_back(what + (is_try ? fmt::report(r) : "done"));
+        return;
+      }
+      case op_kind::introspect: {
+        out.push_back(what + fmt::introspection(size(), keys(), has_key(o.key), metadata(find_key(o.key)),
+                                                metadata(find_id(o.target)), stats_));
+        return;
+      }
+    }
+  }
+
+  std::string add(const listener_spec& s) {
+    if (s.empty) return fmt::error(sigs::errc::invalid_listener);
+    if (!s.key.empty() && find_key(s.key)) return fmt::error(sigs::errc::duplicate_key);
+    const std::uint64_t id = listeners_.size() + 1;
+    listener l;
+    l.id = id;
+    l.key = s.key;
+    l.once = is_once_form(s.form);
+    l.error_aware = s.error_aware;
+    l.does = s.does;
+    listeners_.push_back(std::move(l));
+    return fmt::id(id);
+  }
+
+  /// One emission at depth_ + 1. Listeners are referred to by index: a listener's actions
+  /// may add listeners, which may move the vector.
+  emit_report emission(bool is_try, bool checked, trace& out) {
+    ++depth_;
+    ++stats_.emits;
+    const int payload = static_cast<int>(depth_) - 1;
+    std::vector<std::size_t> snapshot;
+    for (std::size_t i = 0; i < listeners_.size(); ++i)
+      if (listeners_[i].alive) snapshot.push_back(i);
+
+    emit_report r;
+    for (std::size_t i : snapshot) {
+      if (!listeners_[i].alive) continue;  // removed, reset or fired since the start
+      if (checked) {
+        const std::error_code why = stop_requested_ ? std::error_code(sigs::errc::canceled)
+                                    : expired_      ? std::error_code(sigs::errc::deadline_exceeded)
+                                                    : std::error_code{};
+        if (why) {
+          ++stats_.canceled;
+          r.error = why;
+          r.listener = listeners_[i].id;
+          r.key = listeners_[i].key;
+          r.index = r.calls;
+          --depth_;
+          return r;
+        }
+      }
+      if (listeners_[i].once) listeners_[i].alive = false;  // fired: gone before its call starts
+
+      // The call: the listener logs itself, may trigger the cancellation, runs its actions.
+      const std::uint64_t id = listeners_[i].id;
+      out.push_back("call " + fmt::id(id) + " payload=" + std::to_string(payload));
+      ++calls_;
+      if (cancel_budget_ > 0 && --cancel_budget_ == 0) stop_requested_ = true;
+      running_.push_back(id);
+      const behaviour does = listeners_[i].does;  // copy: the vector may move
+      for (const op& a : does.actions) run(a, out);
+      running_.pop_back();
+
+      listener& l = listeners_[i];
+      ++r.calls;
+      ++l.calls;
+      ++stats_.listener_calls;
+      if (does.result == outcome::ok) continue;
+      const bool threw = does.result == outcome::throws;
+      const std::error_code ec = threw ? std::error_code(sigs::errc::listener_exception)
+                                       : std::error_code(does.error_value, std::generic_category());
+      ++l.errors;
+      l.last_error = ec;
+      l.last_thrown_by = threw ? id : 0;
+      ++(threw ? stats_.exceptions : stats_.errors);
+      if (is_try) {
+        r.error = ec;
+        r.listener = id;
+        r.key = l.key;
+        r.index = r.calls - 1;
+        r.thrown_by = threw ? id : 0;
+        --depth_;
+        return r;
+      }
+      out.push_back("report " + fmt::id(id) + " " + fmt::error(ec) + (threw ? " threw" : ""));
+    }
+    --depth_;
+    return r;
+  }
+
+  bool is_running(std::uint64_t id) const {
+    for (std::uint64_t r : running_)
+      if (r == id) return true;
+    return false;
+  }
+
+  static std::optional<metadata_report> metadata(const listener* l) {
+    if (!l) return std::nullopt;
+    return metadata_report{l->id,          l->key,  l->calls,       l->errors,   l->last_error,
+                           l->last_thrown_by, l->once, l->error_aware, l->calls > 0};
+  }
+
+  limits limits_;
+  std::vector<listener> listeners_;    // every listener ever accepted, in registration order
+  std::vector<std::uint64_t> running_; // listeners whose call is in progress, innermost last
+  std::size_t depth_ = 0;              // emissions in progress
+  std::size_t nested_emits_ = 0;       // emissions started from inside listeners, this op
+  std::size_t calls_ = 0;              // listener calls, this op
+  std::size_t cancel_budget_ = 0;      // emit_ctx: calls left before the stop is requested
+  bool stop_requested_ = false;
+  bool expired_ = false;
+  stats_report stats_;
+};
+
+}  // namespace sigs_test
