@@ -111,7 +111,7 @@ TEST_P(HazardDomain, RecordsAreReusedAfterRelease) {
 
 TEST_P(HazardDomain, ScanBatchFollowsTheReadPath) {
   domain d(GetParam());
-  EXPECT_EQ(d.scan_batch(), d.asymmetric() ? 8u : 1u);
+  EXPECT_EQ(d.scan_batch(), d.asymmetric() ? 32u : 1u);
   if (!GetParam()) {
     EXPECT_FALSE(d.asymmetric());
   }

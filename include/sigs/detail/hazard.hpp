@@ -104,7 +104,7 @@ class hazard_domain {
 
   /// How many retired objects a writer should gather before scanning: 1 with the seq_cst
   /// publish; more with the asymmetric fence, whose writer barrier is a syscall.
-  [[nodiscard]] std::size_t scan_batch() const noexcept { return asymmetric_ ? 8 : 1; }
+  [[nodiscard]] std::size_t scan_batch() const noexcept { return asymmetric_ ? 32 : 1; }
   hazard_domain(const hazard_domain&) = delete;
   hazard_domain& operator=(const hazard_domain&) = delete;
 
