@@ -10,7 +10,10 @@ Reads the Google Benchmark JSON written with --benchmark_repetitions=N and
      then the same from the fastest repetition (the "min" statistic), when present;
   2. emit in detail: items/s for 1 and 2 threads, the ratio, and allocations per emit;
   3. ratios between implementations at one thread (sigs/floor, boost/sigs, ...);
-  4. writer: ns per add+remove with 10 listeners present, allocations per add+remove.
+  4. writer: ns per add+remove with 10 listeners present, allocations per add+remove;
+  5. async (bench_async.cpp), when present: ns per async emit on the emitting thread (CPU
+     and wall time) and allocations per emit (caller, workers) at 1/10/100 listeners;
+     listener calls/s through the 2-thread pool; ratios sigs vs mutex_cv; the targets.
 The cv columns are Google Benchmark's coefficient of variation over the repetitions.
 Ratios are ratios of medians. Standard library only.
 """
@@ -24,6 +27,14 @@ COUNTS = [1, 10, 100]
 UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
 EMIT_RE = re.compile(r"^emit/([^/]+)/(\d+)/.*threads:(\d+)$")
+ASYNC_IMPLS = ["sigs", "sigs_cache64", "mutex_cv", "loop"]
+ASYNC_EMIT_RE = re.compile(r"^async_emit/([^/]+)/(\d+)(/.*)?$")
+ASYNC_TP_RE = re.compile(r"^async_throughput/([^/]+)(/.*)?$")
+ASYNC_TP_LISTENERS = 10    # listeners in async_throughput (bench_async.cpp)
+# The targets of design/PERFORMANCE.md for async emission.
+ASYNC_TARGET_CALLS = 2e6   # listener calls/s through a 2-thread pool (goal 10 M/s)
+ASYNC_GOAL_CALLS = 10e6
+ASYNC_TARGET_ALLOCS = 1.0  # allocations per async emit (goal 0 in steady state)
 WRITER_RE = re.compile(r"^writer/([^/]+)(/.*)?$")
 
 
@@ -124,18 +135,8 @@ def scaling(emit, impl, n):
     return two["ips"] / one["ips"]
 
 
-def main(argv):
-    if len(argv) != 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    context, emit, writer, errors = load(argv[1])
-    impls = [i for i in IMPLS if any(k[0] == i for k in emit)]
-    impls += sorted({k[0] for k in emit} - set(impls))
-
-    print(f"compiler: {context.get('compiler', '?')}, build: {context.get('build_type', '?')}, "
-          f"{context.get('num_cpus', '?')} CPUs at {context.get('mhz_per_cpu', '?')} MHz, "
-          f"date {context.get('date', '?')}")
-    print()
+def print_emit(emit, impls):
+    """The sync emit tables (sections 1-3 of the module docstring)."""
     print("Emit, median ns per emit with 1 thread; 2-thr = items/s with 2 threads ÷ items/s with 1.")
     print()
     print("| impl | 1 listener | 10 | 100 | 2-thr (1 / 10 / 100) |")
@@ -194,6 +195,174 @@ def main(argv):
             print(f"| {a} / {b} | " + " | ".join(
                 fmt_ratio(ns_of(emit, a, n), ns_of(emit, b, n)) for n in COUNTS) + " |")
         print()
+
+
+def load_async(path):
+    """The async cases: {(impl, n): rec} for async_emit and {impl: rec} for async_throughput.
+
+    rec has the median CPU and wall ns per iteration, items/s, allocs (caller) and wallocs
+    (workers) per emit, the cv of both times, and the fastest repetition's times."""
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
+    runs = {}
+    for b in doc.get("benchmarks", []):
+        run = b.get("run_name", b["name"])
+        if not (ASYNC_EMIT_RE.match(run) or ASYNC_TP_RE.match(run)) or b.get("error_occurred"):
+            continue  # failures are listed by load()
+        kind = b.get("aggregate_name") if b.get("run_type") == "aggregate" else "iteration"
+        runs.setdefault(run, {}).setdefault(kind, b)  # without repetitions: the first run
+
+    def ns(b, key):
+        return None if b is None else b[key] * UNIT_NS[b.get("time_unit", "ns")]
+
+    emit, tput = {}, {}
+    for run, r in runs.items():
+        med = r.get("median") or r.get("iteration")
+        if med is None:
+            continue
+        cv, fastest = r.get("cv"), r.get("min")
+        rec = {
+            "cpu": ns(med, "cpu_time"),
+            "real": ns(med, "real_time"),
+            "ips": med.get("items_per_second"),
+            "allocs": med.get("allocs_per_emit"),
+            "wallocs": med.get("worker_allocs_per_emit"),
+            "wcpu": med.get("worker_cpu_ns_per_call"),
+            "cv_cpu": cv["cpu_time"] if cv else None,
+            "cv_real": cv["real_time"] if cv else None,
+            "min_cpu": ns(fastest, "cpu_time"),
+            "min_real": ns(fastest, "real_time"),
+        }
+        m = ASYNC_EMIT_RE.match(run)
+        if m:
+            emit[(m.group(1), int(m.group(2)))] = rec
+        else:
+            tput[ASYNC_TP_RE.match(run).group(1)] = rec
+    return emit, tput
+
+
+def print_async(emit, tput):
+    impls = [i for i in ASYNC_IMPLS if any(k[0] == i for k in emit) or i in tput]
+    impls += sorted(({k[0] for k in emit} | set(tput)) - set(impls))
+
+    def cells(impl, key, fmt):
+        return " / ".join(fmt(emit[(impl, n)][key]) if (impl, n) in emit else "—" for n in COUNTS)
+
+    if emit:
+        print("Async emit, caller side: median ns per emit() on the emitting thread, its CPU time "
+              "(the headline) and wall time, batches of emits drained with the timer paused; "
+              "allocations per emit on the caller and on the workers.")
+        print()
+        print("| impl | CPU ns, 1 listener | 10 | 100 | wall ns (1 / 10 / 100) | fastest CPU ns | "
+              "allocs/emit, caller | allocs/emit, workers | worker CPU ns per call | cv CPU |")
+        print("| --- | ---: | ---: | ---: | --- | --- | --- | --- | --- | --- |")
+        for impl in impls:
+            if not any(k[0] == impl for k in emit):
+                continue
+            cpu = [fmt_ns(emit[(impl, n)]["cpu"]) if (impl, n) in emit else "—" for n in COUNTS]
+            print(f"| {impl} | " + " | ".join(cpu) + f" | {cells(impl, 'real', fmt_ns)} | "
+                  f"{cells(impl, 'min_cpu', fmt_ns)} | {cells(impl, 'allocs', fmt_allocs)} | "
+                  f"{cells(impl, 'wallocs', fmt_allocs)} | {cells(impl, 'wcpu', fmt_ns)} | "
+                  f"{cells(impl, 'cv_cpu', fmt_cv)} |")
+        print()
+    if tput:
+        print("Async throughput: listener calls per second through the pool (10 listeners; "
+              "a burst of emits, then drain, all timed on the wall clock).")
+        print()
+        print("| impl | listener calls/s | fastest | wall ns per listener call | "
+              "worker CPU ns per call | caller CPU ns per emit | allocs/emit, caller / workers | cv |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for impl in impls:
+            t = tput.get(impl)
+            if not t:
+                continue
+            best = (t["ips"] * t["real"] / t["min_real"]
+                    if t["ips"] and t["real"] and t["min_real"] else None)
+            per_call = 1e9 / t["ips"] if t["ips"] else None
+            # cpu is the emitting thread's CPU time per iteration of `burst` emits; the
+            # burst is recovered from items/s: items per iteration = ips × real ns / 1e9.
+            per_emit = None
+            if t["ips"] and t["real"] and t["cpu"]:
+                listener_calls = t["ips"] * t["real"] / 1e9
+                per_emit = t["cpu"] / (listener_calls / ASYNC_TP_LISTENERS)
+            print(f"| {impl} | {fmt_rate(t['ips'])} | {fmt_rate(best)} | {fmt_ns(per_call)} | "
+                  f"{fmt_ns(t['wcpu'])} | {fmt_ns(per_emit)} | "
+                  f"{fmt_allocs(t['allocs'])} / {fmt_allocs(t['wallocs'])} | {fmt_cv(t['cv_real'])} |")
+        print()
+
+    def ratio(a, b, key):
+        x, y = emit.get(a), emit.get(b)
+        return fmt_ratio(x[key] if x else None, y[key] if y else None)
+
+    pairs = [(a, b) for a, b in (("mutex_cv", "sigs"), ("sigs", "loop"), ("sigs_cache64", "sigs"))
+             if any(k[0] == a for k in emit) and any(k[0] == b for k in emit)]
+    if pairs:
+        print("Async ratios of medians (time ratios: above 1 means the second is faster; "
+              "throughput: calls/s of the first ÷ the second).")
+        print()
+        print("| ratio | CPU ns 1 / 10 / 100 | wall ns 1 / 10 / 100 | throughput |")
+        print("| --- | --- | --- | ---: |")
+        for a, b in pairs:
+            tp = fmt_ratio(tput[a]["ips"], tput[b]["ips"]) if a in tput and b in tput else "—"
+            if (a, b) == ("mutex_cv", "sigs") and b in tput and a in tput:
+                tp = fmt_ratio(tput[b]["ips"], tput[a]["ips"]) + " (sigs ÷ mutex_cv)"
+            print(f"| {a} / {b} | "
+                  + " / ".join(ratio((a, n), (b, n), "cpu") for n in COUNTS) + " | "
+                  + " / ".join(ratio((a, n), (b, n), "real") for n in COUNTS) + f" | {tp} |")
+        print()
+
+    # The targets (design/PERFORMANCE.md), for sigs.
+    lines = []
+    t = tput.get("sigs")
+    if t and t["ips"]:
+        verdict = ("met, and the goal" if t["ips"] >= ASYNC_GOAL_CALLS else
+                   "met" if t["ips"] >= ASYNC_TARGET_CALLS else
+                   f"MISSED by {ASYNC_TARGET_CALLS / t['ips']:.2f}x")
+        lines.append(f"- listener calls/s through a 2-thread pool >= 2 M/s (goal 10 M/s): "
+                     f"{fmt_rate(t['ips'])}, {verdict}")
+    allocs = [(e["allocs"] or 0) + (e["wallocs"] or 0) for k, e in emit.items() if k[0] == "sigs"]
+    if allocs:
+        worst = max(allocs)
+        verdict = ("met, and the goal (0)" if worst == 0 else "met" if worst <= ASYNC_TARGET_ALLOCS
+                   else "MISSED")
+        lines.append(f"- allocations per async emit <= 1 (goal 0), caller + workers, worst of "
+                     f"1/10/100 listeners: {fmt_allocs(worst)}, {verdict}")
+    faster = []
+    for n in COUNTS:
+        s_, m_ = emit.get(("sigs", n)), emit.get(("mutex_cv", n))
+        if s_ and m_:
+            faster.append(f"{n}: CPU {m_['cpu'] / s_['cpu']:.2f}x, wall {m_['real'] / s_['real']:.2f}x")
+    if faster:
+        lines.append("- faster than mutex_cv per emit (mutex_cv ÷ sigs): " + "; ".join(faster))
+    if "sigs" in tput and "mutex_cv" in tput and tput["mutex_cv"]["ips"]:
+        s_, m_ = tput["sigs"], tput["mutex_cv"]
+        line = (f"- faster than mutex_cv in throughput (sigs ÷ mutex_cv): calls/s "
+                f"{s_['ips'] / m_['ips']:.2f}x")
+        if s_.get("wcpu") and m_.get("wcpu"):
+            line += f"; worker CPU per call {m_['wcpu'] / s_['wcpu']:.2f}x less"
+        lines.append(line)
+    if lines:
+        print("Async targets (design/PERFORMANCE.md), sigs:")
+        print()
+        print("\n".join(lines))
+        print()
+
+
+def main(argv):
+    if len(argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    context, emit, writer, errors = load(argv[1])
+    async_emit, async_tput = load_async(argv[1])
+    impls = [i for i in IMPLS if any(k[0] == i for k in emit)]
+    impls += sorted({k[0] for k in emit} - set(impls))
+
+    print(f"compiler: {context.get('compiler', '?')}, build: {context.get('build_type', '?')}, "
+          f"{context.get('num_cpus', '?')} CPUs at {context.get('mhz_per_cpu', '?')} MHz, "
+          f"date {context.get('date', '?')}")
+    print()
+    if emit:
+        print_emit(emit, impls)
     if writer:
         print("Writer: one add and one remove with 10 listeners present (medians):")
         print()
@@ -204,6 +373,8 @@ def main(argv):
             print(f"| {impl} | {fmt_ns(w['ns'])} | {fmt_ns(w.get('min_ns'))} | {fmt_allocs(w['allocs'])} | "
                   f"{fmt_cv(w['cv'])} |")
         print()
+    if async_emit or async_tput:
+        print_async(async_emit, async_tput)
     # The floor has nothing shared to contend on, so it scales ~2.0 whenever two CPUs are
     # free. If it did not, something else held a CPU and every 2-thread figure is suspect.
     floor_scaling = [x for x in (scaling(emit, "floor", n) for n in COUNTS) if x is not None]
@@ -217,8 +388,9 @@ def main(argv):
         for e in sorted(set(errors)):
             print(f"- {e}")
         print()
-    print("(emit: 2 threads emit on the same signal; allocs/emit shown as 1 thr / 2 thr; cv is the "
-          "coefficient of variation of the repetitions' times — above a few % the machine was busy.)")
+    if emit:
+        print("(emit: 2 threads emit on the same signal; allocs/emit shown as 1 thr / 2 thr; cv is the "
+              "coefficient of variation of the repetitions' times — above a few % the machine was busy.)")
     return 1 if errors else 0
 
 

@@ -8,7 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${FUZZ_SECONDS:-60}"
-targets=(sequential reentrant threads bad_input)
+targets=(sequential reentrant threads bad_input async)
 build=build/fuzz
 artifacts="${build}/artifacts"
 start=$(date +%s)

@@ -6,7 +6,9 @@
 //   action byte % 12:
 //     0, 1  add            form%6, key, flags, error value, [actions: count%3, op...]
 //                          flags: bit0 error-aware; bits1-3 all set: empty callable
-//                          (any two of them in hostile mode); bits4-5: 0,1 ok, 2 error, 3 throw
+//                          (any two of them in hostile mode); bits4-5: 0,1 ok, 2 error, 3 throw;
+//                          bits6-7: when it fails, the error handler does nothing, removes
+//                          it, removes it and waits, or throws
 //     2     remove_listener(id)            target
 //     3     remove_listener(key)           key
 //     4     remove_listener_and_wait(id)   target
@@ -80,6 +82,7 @@ inline op decode_op(byte_reader& in, std::uint64_t issued, const decode_options&
       const unsigned result = (flags >> 4) & 3;
       s.does.result = result < 2 ? outcome::ok : result == 2 ? outcome::error : outcome::throws;
       s.does.error_value = 1 + static_cast<int>(in.below(4));
+      s.on_error = static_cast<handler_action>(flags >> 6);
       if (o.actions && !inner) {
         const unsigned n = in.below(3);
         for (unsigned i = 0; i < n; ++i) s.does.actions.push_back(decode_op(in, issued + 1, o, true));

@@ -8,7 +8,9 @@
 // calls/exception, metadata, stats), then size() and keys(). On a failure it shrinks the
 // sequence to a minimal one and prints it with each command's show().
 //
-//   Sequential  listeners only log and end (ok / error N / throw)
+//   Sequential  listeners only log and end (ok / error N / throw); when one fails in
+//               emit, the error handler may also remove it (with or without waiting) or
+//               throw (swallowed, counted in stats().handler_failures)
 //   Reentrant   about half the listeners also add, remove, remove_and_wait, reset, emit,
 //               try_emit or introspect from inside their call (3 levels of nesting)
 //   DeepNesting re-entrant, 12 levels: past the 8 hazard slots of a thread
@@ -51,6 +53,15 @@ std::uint64_t any_target(std::uint64_t upper) {
   return *rc::gen::inRange<std::uint64_t>(1, upper + 1);
 }
 
+/// What the error handler does when the listener fails (normalised() drops it for
+/// listeners that never fail).
+handler_action any_handler_action() {
+  return *rc::gen::weightedElement<handler_action>({{4, handler_action::none},
+                                                    {2, handler_action::remove},
+                                                    {2, handler_action::remove_and_wait},
+                                                    {1, handler_action::throws}});
+}
+
 /// An operation a listener runs from inside its call. `self` is the listener's own id.
 op any_action(std::uint64_t self) {
   switch (*rc::gen::weightedElement<int>({{3, 0}, {3, 1}, {2, 2}, {2, 3}, {1, 4}, {1, 5}, {3, 6}, {2, 7}, {2, 8}})) {
@@ -61,6 +72,7 @@ op any_action(std::uint64_t self) {
       s.key = any_key_or_none();
       s.error_aware = *rc::gen::arbitrary<bool>();
       s.does.result = *rc::gen::element(outcome::ok, outcome::ok, outcome::error, outcome::throws);
+      s.on_error = any_handler_action();
       return op::add(normalised(s));
     }
     case 1: return op::remove_id(any_target(self));
@@ -84,6 +96,7 @@ listener_spec any_listener(const prop_model& m, add_form form, bool keyed) {
   s.empty = *rc::gen::inRange(0, 20) == 0;
   s.does.result = *rc::gen::weightedElement<outcome>({{6, outcome::ok}, {2, outcome::error}, {2, outcome::throws}});
   s.does.error_value = *rc::gen::inRange(1, 4);
+  s.on_error = any_handler_action();
   if (m.reentrant && *rc::gen::arbitrary<bool>()) {
     const int n = *rc::gen::inRange(1, 3);
     for (int i = 0; i < n; ++i) s.does.actions.push_back(any_action(m.sig.issued() + 1));

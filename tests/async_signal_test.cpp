@@ -7,12 +7,16 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <latch>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <stop_token>
 #include <string>
 #include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -473,6 +477,474 @@ TEST(AsyncSignal, MetricsCountPerListenerCalls) {
   EXPECT_EQ(sig.metadata("k")->call_count, 10u);
   EXPECT_EQ(sig.stats().listener_calls, 10u);
   EXPECT_EQ(sig.stats().emits, 10u);
+}
+
+// ---- every overflow path, for every payload flavour -------------------------------------
+//
+// The paths below are exercised for an int payload and for a std::string one (which owns
+// heap memory, so ASan sees every copy and every envelope), each emitted as an lvalue (the
+// payload is copied into the envelope) and as an rvalue (it is moved in).
+
+/// Parks the listeners that call block() until open() (called exactly once).
+struct hold {
+  std::atomic<int> entered{0};
+  std::latch released{1};
+  void block() {
+    entered.fetch_add(1);
+    released.wait();
+  }
+  void wait_entered(int n) const {
+    while (entered.load() < n) std::this_thread::yield();
+  }
+  void open() { released.count_down(); }
+};
+
+template <class T, bool Rvalue>
+struct flavor {
+  using type = T;
+  static T make(int v) {
+    if constexpr (std::is_same_v<T, int>) {
+      return v;
+    } else {
+      return std::string(32, 'p') + std::to_string(v);  // too long for the small-string buffer
+    }
+  }
+  static int value(const T& t) {
+    if constexpr (std::is_same_v<T, int>) {
+      return t;
+    } else {
+      return std::stoi(t.substr(32));
+    }
+  }
+  static void emit(async_signal<T>& sig, int v) {
+    if constexpr (Rvalue) {
+      sig.emit(make(v));
+    } else {
+      const T payload = make(v);
+      sig.emit(payload);
+    }
+  }
+  static void emit(async_signal<T>& sig, const sigs::context& ctx, int v) {
+    if constexpr (Rvalue) {
+      sig.emit(ctx, make(v));
+    } else {
+      const T payload = make(v);
+      sig.emit(ctx, payload);
+    }
+  }
+};
+
+/// The typed tests register their listeners through these class templates (one callable
+/// type per payload type, wrapping a std::function) rather than as lambdas of the templated
+/// test bodies.
+template <class T>
+struct value_listener {
+  std::function<void(const T&)> f;
+  void operator()(const T& v) const { f(v); }
+};
+template <class T>
+struct value_listener_err {
+  std::function<std::error_code(const T&)> f;
+  std::error_code operator()(const T& v) const { return f(v); }
+};
+template <class T>
+value_listener<T> on_value(std::function<void(const T&)> f) {
+  return {std::move(f)};
+}
+template <class T>
+value_listener_err<T> on_value_err(std::function<std::error_code(const T&)> f) {
+  return {std::move(f)};
+}
+
+template <class F>
+class AsyncPaths : public ::testing::Test {};
+
+using Flavors = ::testing::Types<flavor<int, false>, flavor<int, true>, flavor<std::string, false>,
+                                 flavor<std::string, true>>;
+TYPED_TEST_SUITE(AsyncPaths, Flavors);
+
+TYPED_TEST(AsyncPaths, QueueCapacityReachedWithRejectDropsTheEmission) {
+  using F = TypeParam;
+  using T = typename F::type;
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 8});
+  async_signal<T> sig(on(pool, overflow_policy::reject, 1));
+  hold h;
+  std::atomic<int> calls{0};
+  sig.add_listener(on_value<T>([&](const T& v) {
+    if (F::value(v) == 0) h.block();
+    calls++;
+  }));
+  F::emit(sig, 0);
+  h.wait_entered(1);  // emission 0 is in flight until the hold opens
+  F::emit(sig, 1);    // the signal's one slot is taken: dropped, counted
+  const T two = F::make(2);
+  auto c = sig.emit_tracked(two);
+  EXPECT_TRUE(c.done());  // refused at once, never queued
+  EXPECT_EQ(c.error(), errc::backpressure);
+  EXPECT_EQ(c.dropped(), 1u);
+  EXPECT_EQ(sig.stats().in_flight, 1u);
+  h.open();
+  EXPECT_FALSE(sig.drain());
+  EXPECT_EQ(calls.load(), 1);
+  auto s = sig.stats();
+  EXPECT_EQ(s.delivered, 1u);
+  EXPECT_EQ(s.dropped, 2u);
+  EXPECT_EQ(s.rejected, 0u);  // emit() never counts as rejected; only try_emit does
+  EXPECT_EQ(s.in_flight, 0u);
+}
+
+TYPED_TEST(AsyncPaths, QueueCapacityReachedWithCallerRunsRunsOnTheEmitter) {
+  using F = TypeParam;
+  using T = typename F::type;
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 8});
+  async_signal<T> sig(on(pool, overflow_policy::caller_runs, 1));
+  hold h;
+  const auto caller = std::this_thread::get_id();
+  std::atomic<int> on_caller{-1};
+  std::atomic<int> calls{0};
+  sig.add_listener(on_value<T>([&](const T& v) {
+    if (std::this_thread::get_id() == caller) {
+      on_caller = F::value(v);
+    } else {
+      h.block();
+    }
+    calls++;
+  }));
+  F::emit(sig, 0);
+  h.wait_entered(1);
+  F::emit(sig, 1);  // over queue_capacity: its listener ran here, before emit returned
+  EXPECT_EQ(on_caller.load(), 1);
+  EXPECT_EQ(calls.load(), 1);
+  h.open();
+  EXPECT_FALSE(sig.drain());
+  auto s = sig.stats();
+  EXPECT_EQ(calls.load(), 2);
+  EXPECT_EQ(s.delivered, 2u);
+  EXPECT_EQ(s.dropped, 0u);
+  EXPECT_EQ(s.emits, 2u);
+  EXPECT_EQ(s.in_flight, 0u);
+}
+
+TYPED_TEST(AsyncPaths, QueueCapacityReachedWithBlockWaitsForRoom) {
+  using F = TypeParam;
+  using T = typename F::type;
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 8});
+  async_signal<T> sig(on(pool, overflow_policy::block, 1));
+  hold h;
+  std::vector<int> seen;  // written by the pool's one worker, read after drain()
+  sig.add_listener(on_value<T>([&](const T& v) {
+    if (F::value(v) == 0) h.block();
+    seen.push_back(F::value(v));
+  }));
+  F::emit(sig, 0);
+  h.wait_entered(1);
+  std::atomic<bool> returned{false};
+  std::thread opener([&] {
+    // emit(1) cannot return before the hold opens: emission 0 keeps the only slot.
+    std::this_thread::sleep_for(2ms);
+    EXPECT_FALSE(returned.load());
+    h.open();
+  });
+  F::emit(sig, 1);
+  returned = true;
+  opener.join();
+  EXPECT_FALSE(sig.drain());
+  EXPECT_EQ(seen, (std::vector<int>{0, 1}));
+  auto s = sig.stats();
+  EXPECT_EQ(s.delivered, 2u);
+  EXPECT_EQ(s.dropped, 0u);
+  EXPECT_EQ(s.in_flight, 0u);
+}
+
+TYPED_TEST(AsyncPaths, QueueCapacityReachedWithBlockHonoursTheContext) {
+  using F = TypeParam;
+  using T = typename F::type;
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 8});
+  async_signal<T> sig(on(pool, overflow_policy::block, 1));
+  hold h;
+  std::atomic<int> calls{0};
+  sig.add_listener(on_value<T>([&](const T& v) {
+    if (F::value(v) == 0) h.block();
+    calls++;
+  }));
+  F::emit(sig, 0);
+  h.wait_entered(1);
+  // Expires while waiting for the slot.
+  const T one = F::make(1);
+  auto c = sig.emit_tracked(sigs::context().with_timeout(2ms), one);
+  EXPECT_TRUE(c.done());
+  EXPECT_EQ(c.error(), errc::deadline_exceeded);
+  EXPECT_EQ(c.dropped(), 1u);
+  // Cancelled by another thread while waiting.
+  std::stop_source stop;
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(1ms);
+    stop.request_stop();
+  });
+  F::emit(sig, sigs::context(stop.get_token()), 2);
+  canceller.join();
+  h.open();
+  EXPECT_FALSE(sig.drain());
+  EXPECT_EQ(calls.load(), 1);
+  auto s = sig.stats();
+  EXPECT_EQ(s.delivered, 1u);
+  EXPECT_EQ(s.dropped, 2u);
+  EXPECT_EQ(s.in_flight, 0u);
+}
+
+TYPED_TEST(AsyncPaths, QueueCapacityReachedWithBlockOnAWorkerDoesNotWaitForItself) {
+  using F = TypeParam;
+  using T = typename F::type;
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 8});
+  async_signal<T> sig(on(pool, overflow_policy::block, 1));
+  std::vector<int> seen;  // the pool's one worker only; read after drain()
+  sig.add_listener(on_value<T>([&](const T& v) {
+    seen.push_back(F::value(v));
+    // This emission holds the only slot; waiting for it here would wait forever.
+    if (F::value(v) == 0) F::emit(sig, 1);
+  }));
+  F::emit(sig, 0);
+  EXPECT_FALSE(sig.drain());
+  EXPECT_EQ(seen, (std::vector<int>{0, 1}));
+  auto s = sig.stats();
+  EXPECT_EQ(s.delivered, 2u);
+  EXPECT_EQ(s.in_flight, 0u);
+}
+
+TYPED_TEST(AsyncPaths, FullPoolQueueWithCallerRunsRunsOnTheEmitter) {
+  using F = TypeParam;
+  using T = typename F::type;
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 2});
+  async_signal<T> sig(on(pool, overflow_policy::caller_runs));
+  hold h;
+  const auto caller = std::this_thread::get_id();
+  std::atomic<int> on_caller{-1};
+  std::atomic<int> calls{0};
+  sig.add_listener(on_value<T>([&](const T& v) {
+    if (std::this_thread::get_id() == caller) {
+      on_caller = F::value(v);
+    } else if (F::value(v) == 0) {
+      h.block();
+    }
+    calls++;
+  }));
+  F::emit(sig, 0);
+  h.wait_entered(1);  // the only worker is busy
+  F::emit(sig, 1);
+  F::emit(sig, 2);  // the queue's two cells are taken
+  EXPECT_EQ(on_caller.load(), -1);
+  F::emit(sig, 3);  // no cell: runs here
+  EXPECT_EQ(on_caller.load(), 3);
+  h.open();
+  EXPECT_FALSE(sig.drain());
+  EXPECT_EQ(calls.load(), 4);
+  auto s = sig.stats();
+  EXPECT_EQ(s.delivered, 4u);
+  EXPECT_EQ(s.dropped, 0u);
+}
+
+TYPED_TEST(AsyncPaths, FullPoolQueueWithBlockOnItsOwnWorkerRunsInline) {
+  using F = TypeParam;
+  using T = typename F::type;
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 2});
+  async_signal<T> sig(on(pool, overflow_policy::block));
+  std::vector<int> seen;  // the pool's one worker only; read after drain()
+  bool ran_inline = false;
+  sig.add_listener(on_value<T>([&](const T& v) {
+    seen.push_back(F::value(v));
+    if (F::value(v) != 0) return;
+    F::emit(sig, 10);
+    F::emit(sig, 11);  // both queued: the queue is full, and its only worker is us
+    F::emit(sig, 1);   // blocking would wait for ourselves: runs here instead
+    ran_inline = seen.back() == 1;
+  }));
+  F::emit(sig, 0);
+  EXPECT_FALSE(sig.drain());
+  EXPECT_TRUE(ran_inline);
+  EXPECT_EQ(seen, (std::vector<int>{0, 1, 10, 11}));
+  EXPECT_EQ(sig.stats().delivered, 4u);
+  EXPECT_EQ(pool.stats().rejected, 1u);  // the one submit that would have deadlocked
+}
+
+TYPED_TEST(AsyncPaths, StoppedPoolDropsAndCancelledContextsDrop) {
+  using F = TypeParam;
+  using T = typename F::type;
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 8});
+  async_signal<T> sig(on(pool));
+  std::stop_source stop;
+  std::atomic<int> calls{0};
+  sig.add_listener(on_value<T>([&](const T&) {
+    calls++;
+    stop.request_stop();  // the rest of this emission is dropped
+  }));
+  sig.add_listener(on_value<T>([&](const T&) { calls++; }));
+  F::emit(sig, 5);  // no context: the stop request changes nothing
+  EXPECT_FALSE(sig.drain());
+  EXPECT_EQ(calls.load(), 2);
+  stop = std::stop_source();
+  F::emit(sig, sigs::context(stop.get_token()), 0);
+  EXPECT_FALSE(sig.drain());
+  EXPECT_EQ(calls.load(), 3);
+  F::emit(sig, sigs::context(stop.get_token()), 1);  // cancelled already: not queued
+  EXPECT_FALSE(sig.drain());
+  EXPECT_EQ(calls.load(), 3);
+  EXPECT_FALSE(pool.shutdown());
+  F::emit(sig, 2);
+  const T three = F::make(3);
+  auto c = sig.emit_tracked(three);
+  EXPECT_TRUE(c.done());
+  EXPECT_EQ(c.error(), errc::pool_stopped);
+  EXPECT_EQ(calls.load(), 3);
+  auto s = sig.stats();
+  EXPECT_EQ(s.delivered, 3u);
+  EXPECT_EQ(s.dropped, 7u);  // 1 + 2 + 2 + 2
+  EXPECT_EQ(s.in_flight, 0u);
+}
+
+TYPED_TEST(AsyncPaths, FailuresHelpersAndTheEnvelopeCache) {
+  using F = TypeParam;
+  using T = typename F::type;
+  sigs::worker_pool pool({.threads = 2, .queue_capacity = 64});
+  auto o = on(pool);
+  o.envelope_cache = 2;  // smaller than the emissions in flight below: extras are freed
+  async_signal<T> sig(o);
+  std::atomic<int> handled{0}, sum{0};
+  sig.set_error_handler([&](const sigs::listener_error&) { handled++; });
+  sig.add_listener(on_value<T>([](const T&) { throw std::runtime_error("boom"); }), "t");
+  sig.add_listener_with_err(on_value_err<T>([](const T&) -> std::error_code { return errc::listener_error; }), "e");
+  hold h;
+  sig.add_listener(on_value<T>([&](const T& v) {
+    if (F::value(v) >= 100) h.block();
+    sum += F::value(v);
+  }));
+  const T one = F::make(1);
+  auto c = sig.emit_tracked(one);
+  c.wait();
+  EXPECT_EQ(c.delivered(), 3u);
+  auto failures = c.failures();
+  ASSERT_EQ(failures.size(), 2u);
+  for (const auto& f : failures) {
+    EXPECT_EQ(f.error, f.key == "t" ? std::error_code(errc::listener_exception) : std::error_code(errc::listener_error));
+  }
+  // Three emissions in flight at once (none can finish before the hold opens), so three
+  // envelopes; the cache keeps two and frees the third.
+  F::emit(sig, 100);
+  F::emit(sig, 101);
+  F::emit(sig, 102);
+  EXPECT_GE(sig.stats().in_flight, 3u);  // (the tracked one may still be finishing)
+  h.open();
+  EXPECT_FALSE(sig.drain());
+  EXPECT_EQ(sum.load(), 304);
+  EXPECT_EQ(handled.load(), 8);
+  auto s = sig.stats();
+  EXPECT_EQ(s.delivered, 12u);
+  EXPECT_EQ(s.exceptions, 4u);
+  EXPECT_EQ(s.errors, 4u);
+  // emit_and_wait from a worker of the signal's pool runs there.
+  async_signal<T> outer(on(pool));
+  std::error_code inner = errc::not_found;
+  outer.add_listener(on_value<T>([&](const T& v) { inner = sig.emit_and_wait(v); }));
+  const T four = F::make(4);
+  outer.emit(four);
+  EXPECT_FALSE(outer.drain());
+  EXPECT_EQ(inner, errc::listener_exception);  // the first failure recorded
+  EXPECT_EQ(sum.load(), 308);
+}
+
+TYPED_TEST(AsyncPaths, DefaultsAndConstructionErrors) {
+  using F = TypeParam;
+  using T = typename F::type;
+  // A listener whose copy throws while it is registered: not registered, signal usable.
+  struct copy_may_throw {
+    std::atomic<int>* calls;
+    const bool* armed;
+    copy_may_throw(std::atomic<int>* c, const bool* a) : calls(c), armed(a) {}
+    copy_may_throw(const copy_may_throw& o) : calls(o.calls), armed(o.armed) {
+      if (*armed) throw std::runtime_error("copy");
+    }
+    void operator()(const T&) const { calls->fetch_add(1); }
+  };
+  async_signal<T> on_global;
+  EXPECT_EQ(&on_global.pool(), &sigs::worker_pool::global());
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 4});
+  auto o = on(pool);
+  o.envelope_cache = ~std::size_t(0);  // beyond what any queue can hold
+  EXPECT_THROW(async_signal<T>{o}, std::length_error);
+  // An emission without listeners completes at once.
+  async_signal<T> empty(on(pool));
+  const T one = F::make(1);
+  EXPECT_FALSE(empty.emit_and_wait(one));
+  F::emit(empty, 1);
+  EXPECT_FALSE(empty.drain());
+  EXPECT_EQ(empty.stats().emits, 2u);
+  EXPECT_EQ(empty.stats().delivered, 0u);
+  std::atomic<int> calls{0};
+  bool armed = true;
+  const copy_may_throw listener(&calls, &armed);
+  EXPECT_THROW(empty.add_listener(listener, "k"), std::runtime_error);
+  EXPECT_TRUE(empty.empty());
+  armed = false;
+  ASSERT_TRUE(empty.add_listener(listener, "k"));
+  EXPECT_FALSE(empty.emit_and_wait(one));
+  EXPECT_EQ(calls.load(), 1);
+}
+
+TEST(AsyncSignal, DefaultCompletionHasNoErrorAndIsDoneByAnyDeadline) {
+  sigs::completion none;
+  EXPECT_FALSE(none.error());
+  EXPECT_TRUE(none.wait_until(std::chrono::steady_clock::now() - 1s));
+  EXPECT_EQ(none.dropped(), 0u);
+  EXPECT_EQ(none.skipped(), 0u);
+}
+
+// A snapshot an emission still holds survives the writes that retire it (however many:
+// scans are batched), and the emission delivers to exactly the listeners it was given.
+TEST(AsyncSignal, AQueuedEmissionKeepsItsSnapshotAcrossManyWrites) {
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 8});
+  async_signal<int> sig(on(pool));
+  hold h;
+  std::atomic<int> first{0}, later{0};
+  sig.add_listener([&](const int& v) {
+    if (v == 0) h.block();
+    first++;
+  });
+  sig.emit(0);
+  h.wait_entered(1);
+  sig.emit(1);  // queued behind emission 0, holding the one-listener snapshot
+  std::vector<sigs::listener_id> ids;
+  for (int i = 0; i < 100; ++i) ids.push_back(sig.add_listener([&](const int&) { later++; }));
+  for (int i = 0; i < 99; ++i) EXPECT_FALSE(sig.remove_listener(ids[static_cast<std::size_t>(i)]));
+  h.open();
+  EXPECT_FALSE(sig.drain());
+  EXPECT_EQ(first.load(), 2);
+  EXPECT_EQ(later.load(), 0);  // added after both emissions began
+  sig.emit(2);
+  EXPECT_FALSE(sig.drain());
+  EXPECT_EQ(first.load(), 3);
+  EXPECT_EQ(later.load(), 1);  // the one left
+}
+
+TEST(AsyncSignal, AListenerWhoseCopyThrowsIsNotRegistered) {
+  struct copy_may_throw {
+    std::atomic<int>* calls;
+    const bool* armed;
+    copy_may_throw(std::atomic<int>* c, const bool* a) : calls(c), armed(a) {}
+    copy_may_throw(const copy_may_throw& o) : calls(o.calls), armed(o.armed) {
+      if (*armed) throw std::runtime_error("copy");
+    }
+    void operator()(const int&) const { calls->fetch_add(1); }
+  };
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 8});
+  async_signal<int> sig(on(pool));
+  std::atomic<int> calls{0};
+  bool armed = true;
+  const copy_may_throw f(&calls, &armed);
+  EXPECT_THROW(sig.add_listener(f, "k"), std::runtime_error);
+  EXPECT_TRUE(sig.empty());
+  armed = false;
+  ASSERT_TRUE(sig.add_listener(f, "k"));
+  EXPECT_FALSE(sig.emit_and_wait(0));
+  EXPECT_EQ(calls.load(), 1);
 }
 
 // The accounting invariant under stress: several emitters, tiny queues, every policy,

@@ -3,12 +3,15 @@
 #include <sigs/detail/hazard.hpp>
 #include <sigs/detail/thread_record.hpp>
 
+#include <sigs/sync_signal.hpp>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <latch>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -109,6 +112,32 @@ TEST_P(HazardDomain, RecordsAreReusedAfterRelease) {
   EXPECT_FALSE(std::count(got.begin(), got.end(), second));
 }
 
+TEST_P(HazardDomain, ThreadsAllocatingRecordsAtOnceGetDistinctOnes) {
+  // Several threads push new records onto the domain's list at the same time (the push
+  // retries its CAS when another thread got there first); none is lost or handed out twice.
+  domain d(GetParam());
+  constexpr int threads = 4;
+  constexpr int per_thread = 200;
+  std::vector<std::vector<domain::record*>> got(threads);
+  std::latch start(threads);
+  std::vector<std::thread> ts;
+  for (int t = 0; t < threads; ++t) {
+    ts.emplace_back([&, t] {
+      start.arrive_and_wait();
+      for (int i = 0; i < per_thread; ++i) got[static_cast<std::size_t>(t)].push_back(&d.acquire_record());
+    });
+  }
+  for (auto& t : ts) t.join();
+  std::vector<domain::record*> all;
+  for (auto& g : got) all.insert(all.end(), g.begin(), g.end());
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(std::unique(all.begin(), all.end()), all.end());
+  ASSERT_EQ(all.size(), static_cast<std::size_t>(threads * per_thread));
+  for (auto* r : all) d.release_record(*r);
+  // Every record is on the list: a new acquisition reuses one of them.
+  EXPECT_TRUE(std::binary_search(all.begin(), all.end(), &d.acquire_record()));
+}
+
 TEST_P(HazardDomain, ScanBatchFollowsTheReadPath) {
   domain d(GetParam());
   EXPECT_EQ(d.scan_batch(), d.asymmetric() ? 32u : 1u);
@@ -139,6 +168,30 @@ TEST(GlobalDomain, ThreadsGetDistinctRecordsAndReturnThem) {
   sigs::detail::default_domain::record* again = nullptr;
   std::thread([&] { again = &sigs::detail::local_record(); }).join();
   EXPECT_EQ(again, other);
+}
+
+// A thread_local whose destructor emits, destroyed after the thread's record was handed
+// back (it was constructed before the thread's first emission, so it is destroyed after
+// the record's owner): the emission still works, on a record that is never handed back.
+struct emits_at_thread_exit {
+  sigs::sync_signal<int>* sig = nullptr;
+  ~emits_at_thread_exit() {
+    if (sig) sig->emit(2);
+  }
+};
+thread_local emits_at_thread_exit at_thread_exit;
+
+TEST(GlobalDomain, AThreadLocalDestroyedAfterTheRecordOwnerCanStillEmit) {
+  sigs::sync_signal<int> sig;
+  std::vector<int> seen;  // written by the thread, read after join
+  sig.add_listener([&](const int& v) { seen.push_back(v); });
+  std::thread([&] {
+    at_thread_exit.sig = &sig;  // first use: registered for destruction before the record
+    sig.emit(1);                // first emission: takes this thread's record
+  }).join();
+  EXPECT_EQ(seen, (std::vector<int>{1, 2}));
+  sig.emit(3);
+  EXPECT_EQ(seen, (std::vector<int>{1, 2, 3}));
 }
 
 }  // namespace

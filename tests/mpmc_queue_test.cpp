@@ -82,10 +82,18 @@ TYPED_TEST(MpmcQueueTest, CapacityIsRoundedUpToAPowerOfTwoOfAtLeastTwo) {
   EXPECT_EQ(Q(1024).capacity(), 1024u);
 }
 
-TYPED_TEST(MpmcQueueTest, RejectsACapacityAboveTheMaximum) {
-  using Q = typename TestFixture::template queue<int>;
+template <class Q>
+void expect_rejects_capacities_above_its_maximum() {
   EXPECT_THROW(Q(Q::max_capacity + 1), std::length_error);
   EXPECT_THROW(Q(~std::size_t(0)), std::length_error);
+}
+
+TYPED_TEST(MpmcQueueTest, RejectsACapacityAboveTheMaximum) {
+  // The maximum depends on the element size; every element type the tests use is checked.
+  expect_rejects_capacities_above_its_maximum<typename TestFixture::template queue<int>>();
+  expect_rejects_capacities_above_its_maximum<typename TestFixture::template queue<std::unique_ptr<int>>>();
+  expect_rejects_capacities_above_its_maximum<typename TestFixture::template queue<tracked>>();
+  EXPECT_EQ(tracked::live.load(), 0);
 }
 
 TYPED_TEST(MpmcQueueTest, PopsInFifoOrderAndReportsFullAndEmpty) {

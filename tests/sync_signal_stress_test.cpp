@@ -9,8 +9,11 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <random>
+#include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -96,7 +99,10 @@ TEST(SyncSignalStress, OnceListenersFireExactlyOnceUnderConcurrentEmits) {
   for (int round = 0; round < rounds; ++round) {
     sync_signal<int> sig;
     std::array<std::atomic<int>, per_round> fired{};
-    for (int i = 0; i < per_round; ++i) sig.add_once([&fired, i](const int&) { fired[i].fetch_add(1); });
+    for (int i = 0; i < per_round; ++i) {
+      sig.add_once_with_key([&fired, i](const int&) { fired[i].fetch_add(1); }, "once" + std::to_string(i));
+    }
+    ASSERT_EQ(sig.keys().size(), static_cast<std::size_t>(per_round));
     std::atomic<int> ready{0};
     std::vector<std::thread> threads;
     for (int t = 0; t < emitters; ++t) {
@@ -114,6 +120,68 @@ TEST(SyncSignalStress, OnceListenersFireExactlyOnceUnderConcurrentEmits) {
     ASSERT_EQ(sig.size(), 0u);
     ASSERT_TRUE(sig.keys().empty());
   }
+}
+
+// Listeners failing on several threads at once, while another thread reads the metadata:
+// every error is counted.
+TEST(SyncSignalStress, ConcurrentFailuresAreAllCounted) {
+  sync_signal<int> sig;
+  const auto id = sig.add_listener_with_err([](const int&) -> std::error_code { return sigs::errc::listener_error; });
+  constexpr int emitters = 2;
+  constexpr int per_emitter = 20000;
+  std::atomic<int> started{0};
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    while (!done.load()) {
+      auto md = sig.metadata(id);
+      ASSERT_TRUE(md);
+      EXPECT_LE(md->error_count, static_cast<std::uint64_t>(emitters * per_emitter));
+    }
+  });
+  std::vector<std::thread> threads;
+  for (int t = 0; t < emitters; ++t) {
+    threads.emplace_back([&] {
+      started.fetch_add(1);
+      while (started.load() < emitters) std::this_thread::yield();
+      for (int i = 0; i < per_emitter; ++i) sig.emit(i);
+    });
+  }
+  for (auto& t : threads) t.join();
+  done = true;
+  reader.join();
+  auto md = sig.metadata(id);
+  ASSERT_TRUE(md);
+  EXPECT_EQ(md->error_count, static_cast<std::uint64_t>(emitters * per_emitter));
+  EXPECT_EQ(md->last_error, sigs::errc::listener_error);
+  EXPECT_EQ(sig.stats().errors, static_cast<std::uint64_t>(emitters * per_emitter));
+}
+
+// Found while raising coverage: metadata could show error_count > 0 with an empty
+// last_error, because the count was published before the error under the lock. Both now
+// change, and are read, in one critical section (entry::note_error / read_error).
+TEST(SyncSignalStress, MetadataNeverShowsAnErrorCountWithoutTheError) {
+  constexpr int rounds = 300;
+  int inconsistent = 0;
+  for (int round = 0; round < rounds && inconsistent == 0; ++round) {
+    sync_signal<int> sig;
+    const auto id = sig.add_listener_with_err([](const int&) -> std::error_code { return sigs::errc::listener_error; });
+    std::atomic<bool> go{false};
+    std::atomic<int> seen_bad{0};
+    std::thread reader([&] {
+      go = true;
+      for (;;) {
+        auto md = sig.metadata(id);
+        if (md->error_count == 0) continue;
+        if (!md->last_error) seen_bad.fetch_add(1);
+        break;
+      }
+    });
+    while (!go.load()) std::this_thread::yield();
+    sig.emit(round);
+    reader.join();
+    inconsistent += seen_bad.load();
+  }
+  EXPECT_EQ(inconsistent, 0) << "metadata() reported error_count > 0 with an empty last_error";
 }
 
 TEST(SyncSignalStress, NoCallAfterAHappenedBeforeRemoval) {

@@ -325,6 +325,48 @@ TEST(SyncSignal, ExpiredDeadlineStops) {
   EXPECT_EQ(calls, 2);
 }
 
+TEST(SyncSignal, AContextThatCanNeverEndIsNotChecked) {
+  sync_signal<int> sig;
+  std::vector<int> calls;
+  sig.add_listener([&](const int& v) { calls.push_back(v); });
+  sig.add_listener([&](const sigs::context& ctx, const int& v) {
+    EXPECT_FALSE(ctx.can_be_canceled());
+    calls.push_back(v + 10);
+  });
+  const sigs::context never;  // no stop token, no deadline
+  ASSERT_FALSE(never.can_be_canceled());
+  sig.emit(never, 1);
+  auto r = sig.try_emit(never, 2);
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(r.calls, 2u);
+  EXPECT_EQ(calls, (std::vector<int>{1, 11, 2, 12}));
+  EXPECT_EQ(sig.stats().canceled, 0u);
+}
+
+TEST(SyncSignal, TryEmitWithALiveContextStopsAtTheFirstError) {
+  sync_signal<int> sig;
+  std::stop_source stop;
+  std::vector<int> calls;
+  sig.add_listener([&](const int&) { calls.push_back(0); });
+  auto bad = sig.add_listener_with_err([&](const int&) -> std::error_code {
+    calls.push_back(1);
+    return errc::listener_error;
+  }, "bad");
+  sig.add_listener([&](const int&) { calls.push_back(2); });
+  auto r = sig.try_emit(sigs::context(stop.get_token()).with_timeout(std::chrono::hours(1)), 0);
+  EXPECT_EQ(r.error, errc::listener_error);
+  EXPECT_EQ(r.listener, bad);
+  EXPECT_EQ(r.key, "bad");
+  EXPECT_EQ(r.index, 1u);
+  EXPECT_EQ(r.calls, 2u);
+  EXPECT_EQ(calls, (std::vector<int>{0, 1}));
+  EXPECT_EQ(sig.stats().errors, 1u);
+  EXPECT_EQ(sig.stats().canceled, 0u);
+  sig.emit(sigs::context(stop.get_token()), 0);  // emit goes on past the error
+  EXPECT_EQ(calls, (std::vector<int>{0, 1, 0, 1, 2}));
+  EXPECT_EQ(sig.stats().errors, 2u);
+}
+
 TEST(SyncSignal, ContextIsPassedToListenersThatTakeIt) {
   sync_signal<int> sig;
   std::stop_source stop;
@@ -543,6 +585,59 @@ TEST(SyncSignal, ScopedListenerRemovesOnScopeExit) {
   b = std::move(a);
   b = sigs::scoped_listener{};
   EXPECT_TRUE(sig.empty());
+}
+
+TEST(SyncSignal, ScopedListenerOfARefusedIdRemovesNothingAndSelfMoveKeepsOwnership) {
+  sync_signal<int> sig;
+  int calls = 0;
+  auto count = [&](const int&) { ++calls; };
+  ASSERT_TRUE(sig.add_listener(count, "k"));
+  {
+    // A refused registration: the guard owns nothing, so it must not remove "k".
+    sigs::scoped_listener refused(sig, sig.add_listener(count, "k"));
+    EXPECT_FALSE(refused.id());
+    EXPECT_EQ(refused.id(), sigs::listener_id{});
+  }
+  EXPECT_TRUE(sig.has_key("k"));
+  sigs::scoped_listener guard(sig, sig.add_listener([&](const int&) { calls += 10; }));
+  const auto id = guard.id();
+  sigs::scoped_listener& same = guard;
+  guard = std::move(same);  // self-move: still owns the listener
+  EXPECT_EQ(guard.id(), id);
+  sig.emit(0);
+  EXPECT_EQ(calls, 11);
+  guard.reset();
+  sig.emit(0);
+  EXPECT_EQ(calls, 12);
+  EXPECT_EQ(sig.size(), 1u);
+}
+
+// A listener whose copy throws while add_listener stores it: the exception reaches the
+// caller, nothing is registered, and the signal stays usable (its writer lock released).
+struct copy_may_throw {
+  int* calls;
+  const bool* armed;
+  copy_may_throw(int* c, const bool* a) : calls(c), armed(a) {}
+  copy_may_throw(const copy_may_throw& o) : calls(o.calls), armed(o.armed) {
+    if (*armed) throw std::runtime_error("copy");
+  }
+  void operator()(const int&) const { ++*calls; }
+};
+
+TEST(SyncSignal, AListenerWhoseCopyThrowsIsNotRegistered) {
+  sync_signal<int> sig;
+  int calls = 0;
+  bool armed = true;
+  const copy_may_throw f(&calls, &armed);
+  EXPECT_THROW(sig.add_listener(f, "k"), std::runtime_error);
+  EXPECT_TRUE(sig.empty());
+  EXPECT_FALSE(sig.has_key("k"));
+  armed = false;
+  auto id = sig.add_listener(f, "k");  // the key is free, the writer lock was released
+  ASSERT_TRUE(id);
+  sig.emit(0);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(sig.size(), 1u);
 }
 
 TEST(SyncSignal, DestroyingListenersThatTouchTheSignalFromTheirDestructor) {

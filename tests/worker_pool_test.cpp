@@ -10,6 +10,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <functional>
 #include <latch>
 #include <memory>
@@ -225,6 +226,59 @@ TEST(Task, AThrowingCallableIsStillDestroyedAndTheTaskEmptied) {
   EXPECT_THROW(t.run(), std::runtime_error);
   EXPECT_FALSE(t);
   EXPECT_EQ(token.use_count(), 1);
+}
+
+TEST(Task, MovingAnEmptyTaskAndSelfMoveAssignmentChangeNothing) {
+  task empty;
+  task moved(std::move(empty));
+  EXPECT_FALSE(moved);
+  int runs = 0;
+  int drops = 0;
+  task t = task::with_discard([&] { ++runs; }, [&] { ++drops; });
+  task& alias = t;
+  t = std::move(alias);  // self-move: neither discarded nor emptied
+  ASSERT_TRUE(t);
+  EXPECT_EQ(drops, 0);
+  t = std::move(moved);  // assigning an empty task discards what t held
+  EXPECT_FALSE(t);
+  EXPECT_EQ(drops, 1);
+  EXPECT_EQ(runs, 0);
+}
+
+// A heap-stored callable whose copy throws: the exception leaves the task constructor and
+// nothing is leaked (LeakSanitizer checks the allocation made for it in the asan lane).
+struct throws_on_copy {
+  std::array<char, 64> pad{};  // too big for the inline buffer
+  int* copies_left;
+  int* runs;
+  throws_on_copy(int* left, int* r) : copies_left(left), runs(r) {}
+  throws_on_copy(const throws_on_copy& o) : pad(o.pad), copies_left(o.copies_left), runs(o.runs) {
+    if ((*copies_left)-- == 0) throw std::runtime_error("copy");
+  }
+  void operator()() { ++*runs; }
+};
+
+TEST(Task, ACallableWhoseCopyThrowsLeavesNothingBehind) {
+  static_assert(!task::stored_inline<throws_on_copy>);
+  int left = 0;
+  int runs = 0;
+  throws_on_copy f(&left, &runs);
+  EXPECT_THROW(task{f}, std::runtime_error);                       // copied from an lvalue
+  left = 0;
+  EXPECT_THROW(task{throws_on_copy(&left, &runs)}, std::runtime_error);  // "moved" (a copy)
+  int drops = 0;
+  left = 1;  // with_discard's own copy succeeds; wrapping it into the task throws
+  EXPECT_THROW(task::with_discard(f, [&] { ++drops; }), std::runtime_error);
+  EXPECT_EQ(drops, 0);  // never constructed, so never discarded
+  left = 100;
+  task ok{f};
+  task also_ok{throws_on_copy(&left, &runs)};
+  task hooked = task::with_discard(f, [&] { ++drops; });
+  ok.run();
+  also_ok.run();
+  hooked.run();
+  EXPECT_EQ(runs, 3);
+  EXPECT_EQ(drops, 0);
 }
 
 // ---------------------------------------------------------------------- worker_pool
@@ -541,7 +595,9 @@ TEST(WorkerPool, BlockingSubmitReturnsPoolStoppedWhenShutDownWhileWaiting) {
     EXPECT_EQ(pool.submit(t), errc::pool_stopped);
     EXPECT_TRUE(t);
   });
-  for (int i = 0; i < 100; ++i) std::this_thread::yield();
+  // Let it get past its spins into the wait (not required: a producer still spinning sees
+  // the closed queue directly and returns the same error).
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
   std::thread closer([&] { pool.shutdown(shutdown_mode::discard); });
   producer.join();  // woken by the shutdown, although the queue is still full
   g.open();
@@ -708,6 +764,41 @@ TEST(WorkerPool, StressShutdownWhileSubmittingLosesNothing) {
   const auto s = pool.stats();
   EXPECT_EQ(s.completed, total_ran);
   expect_balanced(s);
+}
+
+// The one documented way a pool is destroyed by one of its own tasks: exit() from a task of
+// the global pool runs the static destructors on that worker. The pool must join its other
+// workers, leave the calling one alone, and let the process exit with the task's status.
+TEST(WorkerPoolDeathTest, ExitFromATaskOfTheGlobalPoolExitsCleanly) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");  // re-executes: a fresh global pool
+  EXPECT_EXIT(
+      {
+        worker_pool::set_global_threads(2);
+        std::latch never{1};
+        task t = [] { std::exit(7); };
+        if (!worker_pool::global().submit(t)) never.wait();  // the task ends the process
+      },
+      ::testing::ExitedWithCode(7), "");
+}
+
+// A global pool that cannot be built (here: an absurd queue capacity) reports it to every
+// caller of global(); its options were claimed by that first call and stay locked.
+TEST(WorkerPoolDeathTest, AGlobalPoolThatCannotBeBuiltThrowsFromGlobal) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");  // re-executes: the global pool is unused
+  EXPECT_EXIT(
+      {
+        bool ok = worker_pool::set_global_options(opts(1, ~std::size_t(0)));
+        for (int attempt = 0; attempt < 2; ++attempt) {
+          try {
+            (void)worker_pool::global();
+            ok = false;
+          } catch (const std::length_error&) {
+          }
+        }
+        ok = ok && !worker_pool::set_global_threads(1);
+        std::exit(ok ? 3 : 4);
+      },
+      ::testing::ExitedWithCode(3), "");
 }
 
 TEST(WorkerPool, GlobalPoolIsConfigurableOnlyBeforeFirstUse) {

@@ -34,6 +34,12 @@
 //    are not seen; removals, resets and once-firings made meanwhile are. A once-listener
 //    is dead from the moment its call starts. Errors and throws are recorded and handed to
 //    the error handler; emission goes on.
+//  - the error handler (emit only: try_emit reports instead) runs on the emitting thread
+//    after the failed listener has returned, and does what that listener's spec says:
+//    nothing, remove_listener or remove_listener_and_wait of the failed listener (by id,
+//    as an op at the emission's depth: would_deadlock only if that listener is still
+//    running further up the stack; not_found for a once-listener, which fired), or throw,
+//    which the signal swallows and counts in stats().handler_failures.
 //  - try_emit: the same walk, stopping at the first listener that fails (error code or
 //    throw) and reporting it, with index = its position among the calls this emission made.
 //  - a cancellable context is checked before each alive listener (before a once-listener
@@ -91,6 +97,14 @@ enum class outcome : std::uint8_t {
   throws,  // throws listener_threw{its id}
 };
 
+/// What the error handler does when this listener fails (in emit; try_emit has no handler).
+enum class handler_action : std::uint8_t {
+  none,             // just records the report
+  remove,           // remove_listener(failed listener's id)
+  remove_and_wait,  // remove_listener_and_wait(failed listener's id)
+  throws,           // throws; swallowed by the signal, counted in stats().handler_failures
+};
+
 /// What a throwing listener throws: its own (model) id, so reports can be checked.
 struct listener_threw {
   std::uint64_t id;
@@ -113,6 +127,7 @@ struct listener_spec {
   bool error_aware = false;  // the callable returns std::error_code
   bool empty = false;        // pass an empty callable (refused)
   behaviour does;
+  handler_action on_error = handler_action::none;  // the error handler, when this one fails
 };
 
 /// Listener ids as the model numbers them. 0 stands for a default (invalid) listener_id and
@@ -187,6 +202,7 @@ inline listener_spec normalised(listener_spec s) {
   if (requires_error_aware(s.form)) s.error_aware = true;
   if (!s.error_aware && s.does.result == outcome::error) s.does.result = outcome::throws;
   if (s.does.error_value < 1) s.does.error_value = 1;
+  if (s.does.result == outcome::ok) s.on_error = handler_action::none;
   for (op& a : s.does.actions) {
     if (a.kind == op_kind::emit_ctx) a.kind = a.as_try ? op_kind::try_emit : op_kind::emit;
     if (a.kind == op_kind::add) a.spec = normalised(std::move(a.spec));
@@ -199,6 +215,7 @@ inline bool well_formed(const listener_spec& s) {
   if (requires_error_aware(s.form) && !s.error_aware) return false;
   if (!s.error_aware && s.does.result == outcome::error) return false;
   if (s.does.error_value < 1) return false;
+  if (s.does.result == outcome::ok && s.on_error != handler_action::none) return false;
   for (const op& a : s.does.actions) {
     if (a.kind == op_kind::emit_ctx) return false;
     if (a.kind == op_kind::add && !well_formed(a.spec)) return false;
@@ -334,6 +351,12 @@ inline std::string describe(const listener_spec& s) {
   out += s.does.result == outcome::ok       ? "ok"
          : s.does.result == outcome::throws ? "throws"
                                             : "error " + std::to_string(s.does.error_value);
+  switch (s.on_error) {
+    case handler_action::none: break;
+    case handler_action::remove: out += ", handler removes it"; break;
+    case handler_action::remove_and_wait: out += ", handler removes it and waits"; break;
+    case handler_action::throws: out += ", handler throws"; break;
+  }
   if (!s.does.actions.empty()) {
     out += ", does [";
     for (std::size_t i = 0; i < s.does.actions.size(); ++i) out += (i ? "; " : "") + describe(s.does.actions[i]);
@@ -429,6 +452,7 @@ class reference_signal {
     bool once = false;
     bool error_aware = false;
     behaviour does;
+    handler_action on_error = handler_action::none;
     bool alive = true;
     std::uint64_t calls = 0;
     std::uint64_t errors = 0;
@@ -525,6 +549,7 @@ class reference_signal {
     l.once = is_once_form(s.form);
     l.error_aware = s.error_aware;
     l.does = s.does;
+    l.on_error = s.on_error;
     listeners_.push_back(std::move(l));
     return fmt::id(id);
   }
@@ -590,9 +615,23 @@ class reference_signal {
         return r;
       }
       out.push_back("report " + fmt::id(id) + " " + fmt::error(ec) + (threw ? " threw" : ""));
+      handler(id, l.on_error, out);
     }
     --depth_;
     return r;
+  }
+
+  /// The error handler's action after listener `id` failed in an emit.
+  void handler(std::uint64_t id, handler_action action, trace& out) {
+    switch (action) {
+      case handler_action::none: return;
+      case handler_action::remove: return run(op::remove_id(id), out);
+      case handler_action::remove_and_wait: return run(op::remove_and_wait_id(id), out);
+      case handler_action::throws:
+        out.push_back("handler throws for " + fmt::id(id));
+        ++stats_.handler_failures;
+        return;
+    }
   }
 
   bool is_running(std::uint64_t id) const {

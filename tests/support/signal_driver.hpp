@@ -1,10 +1,11 @@
 // tests/support/signal_driver.hpp — applies reference_model.hpp's ops to a real signal.
 //
-// The driver owns one sigs::sync_signal<int> (metrics on, an error handler installed) and
-// turns each `op` into the matching API call, recording what happened in the same trace
-// format as the model: listener calls, error-handler reports, the results of operations
-// run from inside listeners, and last the op's own result. A property or fuzzer applies
-// each op to both and compares the traces.
+// The driver owns one sigs::sync_signal<int> (metrics on, an error handler installed that
+// logs each report, then removes / remove_and_waits the failed listener or throws, as its
+// spec says) and turns each `op` into the matching API call, recording what happened in
+// the same trace format as the model: listener calls, error-handler reports and actions,
+// the results of operations run from inside listeners, and last the op's own result. A
+// property or fuzzer applies each op to both and compares the traces.
 //
 //   sigs_test::signal_driver real;
 //   sigs_test::reference_signal model;
@@ -39,9 +40,19 @@ class signal_driver {
  public:
   explicit signal_driver(limits l = {}) : limits_(l), sig_(with_metrics()) {
     sig_.set_error_handler([this](const sigs::listener_error& e) {
-      std::string line = "report " + fmt::id(to_model(e.listener)) + " " + fmt::error(e.error);
-      if (e.exception) line += thrown_by(e.exception) == to_model(e.listener) ? " threw" : " threw(something else)";
+      const std::uint64_t id = to_model(e.listener);
+      std::string line = "report " + fmt::id(id) + " " + fmt::error(e.error);
+      if (e.exception) line += thrown_by(e.exception) == id ? " threw" : " threw(something else)";
       out_->push_back(std::move(line));
+      // Then what the failed listener's spec asks of the handler (reference_model.hpp).
+      switch (id >= 1 && id <= on_error_.size() ? on_error_[id - 1] : handler_action::none) {
+        case handler_action::none: return;
+        case handler_action::remove: return run(op::remove_id(id));
+        case handler_action::remove_and_wait: return run(op::remove_and_wait_id(id));
+        case handler_action::throws:
+          out_->push_back("handler throws for " + fmt::id(id));
+          throw listener_threw{id};  // swallowed by the signal, counted in handler_failures
+      }
     });
   }
   signal_driver(const signal_driver&) = delete;
@@ -192,7 +203,10 @@ class signal_driver {
     switch (o.kind) {
       case op_kind::add: {
         const sigs::listener_id id = add(o.spec);
-        if (id) ids_.push_back(id);
+        if (id) {
+          ids_.push_back(id);
+          on_error_.push_back(o.spec.on_error);
+        }
         out_->push_back(what + (id ? fmt::id(ids_.size()) : fmt::error(id.error())));
         return;
       }
@@ -252,6 +266,7 @@ class signal_driver {
 
   limits limits_;
   std::vector<sigs::listener_id> ids_;  // real id of model listener n at [n - 1]
+  std::vector<handler_action> on_error_;  // what the error handler does when listener n fails
   trace* out_ = nullptr;
   std::size_t depth_ = 0;
   std::size_t nested_emits_ = 0;

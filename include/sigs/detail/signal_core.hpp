@@ -98,18 +98,26 @@ struct entry {
   std::size_t refs = 0;  // snapshots holding this entry; only under the writer mutex
 
   /// Records an error; emitters on several threads may race here, on the error path only.
+  /// The count and the last error change together, under error_lock, so a metadata copy
+  /// never shows a count whose error is not there yet.
   void note_error(std::error_code ec, std::exception_ptr ex) {
-    errors.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
     // (E1) acquire: pairs with the release in (E2) of the previous holder.
     while (error_lock.exchange(true, std::memory_order_acquire)) A::yield();
+    errors.fetch_add(1, std::memory_order_relaxed);  // relaxed: ordered by the lock (E1/E2)
     last_error = ec;
     last_exception = std::move(ex);
     error_lock.store(false, std::memory_order_release);  // (E2) pairs with (E1)
   }
 
-  std::pair<std::error_code, std::exception_ptr> read_error() {
+  struct error_record {
+    std::uint64_t count;
+    std::error_code last;
+    std::exception_ptr exception;
+  };
+
+  error_record read_error() {
     while (error_lock.exchange(true, std::memory_order_acquire)) A::yield();  // (E1)
-    auto r = std::make_pair(last_error, last_exception);
+    error_record r{errors.load(std::memory_order_relaxed), last_error, last_exception};  // relaxed: under the lock
     error_lock.store(false, std::memory_order_release);  // (E2)
     return r;
   }
@@ -341,10 +349,10 @@ class signal_core {
     m.key = e.key;
     m.added_at = e.added_at;
     m.call_count = e.calls.load(std::memory_order_relaxed);    // relaxed: a statistic
-    m.error_count = e.errors.load(std::memory_order_relaxed);  // relaxed: a statistic
-    auto [ec, ex] = e.read_error();
-    m.last_error = ec;
-    m.last_exception = ex;
+    auto err = e.read_error();  // count and value from one critical section
+    m.error_count = err.count;
+    m.last_error = err.last;
+    m.last_exception = std::move(err.exception);
     m.last_called = std::chrono::system_clock::time_point(
         std::chrono::system_clock::duration(e.last_called.load(std::memory_order_relaxed)));  // relaxed: a statistic
     m.is_once = e.once;
