@@ -394,6 +394,28 @@ TEST(AsyncSignal, DrainFromAWorkerRefuses) {
   EXPECT_EQ(inner, errc::would_deadlock);
 }
 
+// Found by the async properties (tests/support/regressions.md #3): a listener that
+// caller_runs ran on the emitting thread waited in drain() for its own emission forever.
+TEST(AsyncSignal, DrainFromAListenerRunByCallerRunsRefuses) {
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 2});
+  async_signal<int> sig(on(pool, overflow_policy::caller_runs, 1));
+  gate g;
+  std::atomic<int> drained{-1};
+  const auto me = std::this_thread::get_id();
+  sig.add_listener([&](const int& v) {
+    if (v == 0) {
+      g.wait();  // holds the signal's one in-flight slot on the worker
+    } else if (std::this_thread::get_id() == me) {
+      drained = sig.drain().value();
+    }
+  });
+  sig.emit(0);
+  sig.emit(1);  // queue_capacity reached: caller_runs runs it here, where drain() must refuse
+  g.open = true;
+  EXPECT_FALSE(sig.drain());
+  EXPECT_EQ(drained.load(), static_cast<int>(errc::would_deadlock));
+}
+
 TEST(AsyncSignal, EmitAndWaitFromAWorkerRunsInline) {
   sigs::worker_pool pool({.threads = 1, .queue_capacity = 8});
   async_signal<int> outer(on(pool)), inner(on(pool));
@@ -535,25 +557,29 @@ struct flavor {
 };
 
 /// The typed tests register their listeners through these class templates (one callable
-/// type per payload type, wrapping a std::function) rather than as lambdas of the templated
-/// test bodies.
+/// type per payload type, wrapping a std::function, copied into the signal like any
+/// user-supplied listener) rather than as lambdas of the templated test bodies.
 template <class T>
 struct value_listener {
-  std::function<void(const T&)> f;
+  explicit value_listener(std::function<void(const T&)> fn) : f(std::move(fn)) {}
+  value_listener(const value_listener&) = default;  // no move: registration copies
   void operator()(const T& v) const { f(v); }
+  std::function<void(const T&)> f;
 };
 template <class T>
 struct value_listener_err {
-  std::function<std::error_code(const T&)> f;
+  explicit value_listener_err(std::function<std::error_code(const T&)> fn) : f(std::move(fn)) {}
+  value_listener_err(const value_listener_err&) = default;
   std::error_code operator()(const T& v) const { return f(v); }
+  std::function<std::error_code(const T&)> f;
 };
 template <class T>
 value_listener<T> on_value(std::function<void(const T&)> f) {
-  return {std::move(f)};
+  return value_listener<T>(std::move(f));
 }
 template <class T>
 value_listener_err<T> on_value_err(std::function<std::error_code(const T&)> f) {
-  return {std::move(f)};
+  return value_listener_err<T>(std::move(f));
 }
 
 template <class F>

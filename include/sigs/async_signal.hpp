@@ -56,6 +56,16 @@
 
 namespace sigs {
 
+namespace detail {
+/// The async signals whose listeners the calling thread is running right now (innermost
+/// first): drain() must not wait for an emission its own caller is part of.
+struct delivery_mark {
+  const void* signal;
+  delivery_mark* prev;
+};
+inline thread_local delivery_mark* tls_delivering = nullptr;
+}  // namespace detail
+
 /// An asynchronous signal carrying payloads of type T (copied or moved into the emission).
 /// T must be copy- or move-constructible. Listeners, keys and removal work exactly as for
 /// sync_signal. All member functions are thread-safe. The destructor drains; the pool
@@ -130,9 +140,10 @@ class async_signal : public detail::basic_signal<T> {
 
   /// Waits until every emission of this signal queued so far (and any queued meanwhile)
   /// has finished. Returns errc::would_deadlock, without waiting, when called on one of
-  /// the pool's workers (it could be waiting for itself).
+  /// the pool's workers, or from a listener of this signal running on the calling thread
+  /// (caller_runs): it could be waiting for itself.
   std::error_code drain() {
-    if (pool_.on_worker_thread()) return errc::would_deadlock;
+    if (pool_.on_worker_thread() || delivering_here()) return errc::would_deadlock;
     wait_idle();
     return {};
   }
@@ -265,8 +276,26 @@ class async_signal : public detail::basic_signal<T> {
   }
 
   /// Runs listeners of `env` until none is left to claim, then drops this copy's reference.
+  bool delivering_here() const noexcept {
+    for (const detail::delivery_mark* m = detail::tls_delivering; m; m = m->prev)
+      if (m->signal == this) return true;
+    return false;
+  }
+
+  /// Marks the calling thread as running listeners of this signal, for drain().
+  struct delivery_scope {
+    explicit delivery_scope(const void* signal) noexcept : mark{signal, detail::tls_delivering} {
+      detail::tls_delivering = &mark;
+    }
+    ~delivery_scope() { detail::tls_delivering = mark.prev; }
+    delivery_scope(const delivery_scope&) = delete;
+    delivery_scope& operator=(const delivery_scope&) = delete;
+    detail::delivery_mark mark;
+  };
+
   void run(envelope& env, bool release = true) {
     {
+      delivery_scope delivering(this);
       detail::default_domain::record& rec = detail::local_record();
       // Published so remove_listener_and_wait sees this thread using the snapshot; the
       // hold keeps it alive (see signal_core::hold).
