@@ -16,9 +16,9 @@
 // the same shape over Relacy's rl::atomic / rl::var / rl::mutex, so the model checker runs
 // the *same* headers. Known gaps of each backend:
 //   - std: none; this is what ships.
-//   - relacy: no membarrier(), so the asymmetric-fence read path is not modelled; only the
-//     seq_cst hazard publish is (docs/verification.md). The Relacy policy has no asymmetric
-//     hooks, so the models always run the seq_cst path.
+//   - relacy: no membarrier(); the Relacy policy's writer_barrier() is Relacy's system-wide
+//     fence (its model of FlushProcessWriteBuffers, the same primitive), so both read paths
+//     are model-checked (docs/models.md, the `_asym` scenarios).
 #pragma once
 
 #include <atomic>

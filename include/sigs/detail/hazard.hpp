@@ -34,6 +34,14 @@
 // S2 for S1. H3/O2 (release) are read by S1/S2 (acquire, as part of seq_cst), so every
 // access the reader made to p happens-before the writer frees it.
 //
+// The record list is part of the argument: a scan sees a hazard only if it walks the
+// record holding it.
+//   (R3) thread: head_.compare_exchange(r, seq_cst)      push a new record, before its H1
+//   (R5) writer: head_.load(seq_cst)                     scan's list walk, after P1
+// When H2 missed P1, R3 < H1 < H2 < P1 < R5 in the total order, so R5 returns a list that
+// holds the record. With release/acquire only, R5 may read an older head and S1 skips the
+// record: found by the models (docs/models.md), kept by the RECORD_LIST_ACQUIRE mutant.
+//
 // Ordering costs: H1 is an exchange, not a store plus atomic_thread_fence. Both compilers
 // emit `xchg` for it; clang 14 turns a seq_cst fence into `mfence`, about 25 ns here.
 //
@@ -48,8 +56,8 @@
 // follows the barrier, which follows P1 on the writer, so H2a sees the new pointer and the
 // reader retries. The syscall costs microseconds, so scans are batched (scan_batch()).
 // The mode is chosen once, when the domain is built, and never changes: a reader and a
-// writer always agree on it. Relacy has no membarrier, so the models check the seq_cst
-// path only; the asymmetric path is exercised by the tests and sanitizers.
+// writer always agree on it. The models check both paths: Relacy's system-wide fence
+// stands for membarrier in the `_asym` scenarios (docs/models.md).
 #pragma once
 
 #include <cstddef>
@@ -134,8 +142,9 @@ class hazard_domain {
     record* h = head_.load(std::memory_order_relaxed);  // relaxed: the CAS below re-checks
     do {
       r->next = h;
-      // (R3) release: publishes the record's initialisation to list walkers (R4).
-    } while (!head_.compare_exchange_weak(h, r, std::memory_order_release, std::memory_order_relaxed));
+      // (R3) seq_cst: publishes the record to list walkers (R4), and precedes its hazards
+      // (H1) in the total order, which the scan's list load (R5) needs; see collect().
+    } while (!head_.compare_exchange_weak(h, r, std::memory_order_seq_cst, std::memory_order_relaxed));
     return *r;
   }
 
@@ -242,7 +251,10 @@ class hazard_domain {
     if constexpr (has_asymmetric) {
       if (asymmetric_) A::writer_barrier();  // (W1) after P1, before S1; see header
     }
-    for (record* r = head_.load(std::memory_order_acquire); r; r = r->next) {  // (R4) pairs with (R3)
+    // (R5) seq_cst: an acquire load may return a list head older than a record pushed long
+    // ago, and S1 then misses that record's hazard (or its H3 release). R3 < H1 < H2 < P1 < R5
+    // in the total order when H2 missed P1, so R5 sees the record. Found by models/.
+    for (record* r = head_.load(std::memory_order_seq_cst); r; r = r->next) {
       if (r == skip) continue;
       for (auto& s : r->slot) {
         const void* p = s.load(std::memory_order_seq_cst);  // (S1) pairs with H1 and H3

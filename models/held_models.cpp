@@ -1,0 +1,100 @@
+// models/held_models.cpp — held snapshots, the core protocol async delivery relies on:
+// hold() pins a snapshot with a count (K3/K4) so the emitter can drop its hazard; a worker
+// publishes it unvalidated (guard::publish, H1) and loads each state with seq_cst (K2)
+// against the removal's seq_cst CAS (K1). On the production signal_core and hazard_domain.
+//
+// Not modelled: async_signal's envelope, worker pool and completion accounting; the worker
+// below runs a held snapshot's entries the way async_signal::run() does, through the
+// core's public pieces (publish, frame_scope, run_entry<.., seq_cst>, release).
+#include "model.hpp"
+
+namespace sigs::models {
+namespace {
+
+/// (g) remove_and_wait against a held snapshot that a worker runs later.
+///
+///   before:   w = add(W)                                   s0 = [W]
+///   thread 0: s = hold(); hand s to thread 1 (release);
+///             remove_and_wait(w); read body; returned = 1  s1 = []
+///   thread 1: take s (acquire); publish(s); run its entries with seq_cst state loads;
+///             clear; release(s)
+///
+/// Proves: the worker never calls W once remove_and_wait has returned, even when its
+/// unvalidated hazard appears after the wait's scan (K1 < P1 < S1 < H1 < K2); every call
+/// it does make is ordered before the return (rl::var body/returned, as in (e)); the held
+/// snapshot outlives its hold (release() touches its count: ACCESS TO FREED MEMORY
+/// otherwise), and is freed once (leak check).
+///
+/// With hazard_mode::asymmetric the worker's publish is the relaxed store (H1a) and the
+/// waiter's scan runs the writer barrier (W1) first.
+template <records How, hazard_mode Mode = hazard_mode::seq_cst>
+struct held_snapshot
+    : rl::test_suite<held_snapshot<How, Mode>, 2,
+                     expected_result(Mode == hazard_mode::seq_cst ? scenario::held_snapshot
+                                                                  : scenario::held_snapshot_asym)> {
+  using signal = model_signal<2, Mode>;
+  using core_t = typename signal::core_t;
+  using snapshot = typename core_t::snapshot;
+  using domain_t = typename signal::domain_t;
+  signal sig;
+  thread_records<domain_t, 2, How> recs{sig.domain};
+  rl::atomic<snapshot*> handoff;
+  rl::var<int> body;
+  rl::var<int> returned;
+  listener_id w;
+
+  void before() {
+    handoff.store(nullptr, rl::mo_relaxed, RL_INFO);
+    body(RL_INFO) = 0;
+    returned(RL_INFO) = 0;
+    w = sig.add([this, c = canary()](const int&) {
+      c.check(RL_INFO);
+      RL_ASSERT(returned(RL_INFO).load() == 0);
+      body(RL_INFO).store(body(RL_INFO).load() + 1);
+    });
+    recs.before();
+  }
+
+  void thread(unsigned index) {
+    typename decltype(recs)::scope r(recs, index);
+    if (index == 0) {
+      snapshot* s = sig.core->hold(r);
+      handoff.store(s, rl::mo_release, RL_INFO);
+      RL_ASSERT(!sig.remove_and_wait(r, w));
+      RL_ASSERT(body(RL_INFO).load() <= 1);  // ordered after every invocation of W
+      returned(RL_INFO).store(1);
+    } else {
+      snapshot* s;
+      while (!(s = handoff.load(rl::mo_acquire, RL_INFO))) rl::yield(1, RL_INFO);
+      {
+        typename domain_t::guard g(sig.domain, r);
+        g.publish(s);
+        typename core_t::frame_scope fs(r);
+        const sigs::context ctx;
+        for (std::size_t i = 0; i < s->size; ++i) {
+          std::optional<sigs::detail::failure> fail;
+          (void)sig.core->template run_entry<false, std::memory_order_seq_cst>(*s->items()[i], fs.f, ctx, 1, false,
+                                                                                fail);
+          RL_ASSERT(!fail);
+        }
+      }
+      core_t::release(s);
+    }
+  }
+
+  void after() {
+    recs.after();
+    RL_ASSERT(sig.core->size() == 0);
+  }
+};
+
+}  // namespace
+}  // namespace sigs::models
+
+using sigs::models::records;
+using sigs::models::hazard_mode;
+SIGS_MODEL_MAIN(SIGS_MODEL("held_snapshot", sigs::models::held_snapshot<records::in_threads>),
+                SIGS_MODEL("held_snapshot_pre", sigs::models::held_snapshot<records::before_threads>),
+                SIGS_MODEL("held_snapshot_asym", sigs::models::held_snapshot<records::in_threads, hazard_mode::asymmetric>),
+                SIGS_MODEL("held_snapshot_asym_pre",
+                           sigs::models::held_snapshot<records::before_threads, hazard_mode::asymmetric>))

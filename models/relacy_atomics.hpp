@@ -1,0 +1,325 @@
+// models/relacy_atomics.hpp — the Relacy backend of the atomics policy (detail/atomics.hpp).
+//
+// The protocol headers name atomics, plain shared variables, the writer mutex and spin
+// waits only through a policy `A`. This header gives `A` the shape of
+// sigs::detail::std_atomics over Relacy's rl::atomic / rl::var / rl::mutex, so the model
+// checker runs the *production* hazard.hpp and signal_core.hpp, not a copy:
+//
+//   using core = sigs::detail::signal_core<relacy_atomics, int,
+//                                          sigs::detail::hazard_domain<relacy_atomics, 2>>;
+//
+// (models/mutants.hpp wraps the domain to pick the fence mode and the scan batch.)
+//
+// Every member takes a defaulted rl::debug_info built from __builtin_FUNCTION/FILE/LINE, so
+// an execution history names the protocol's own line (hazard.hpp:123), and the protocol
+// never writes Relacy's `$`.
+//
+// Mutants. relacy_atomics_t<Mutation> lets a mutant (models/mutants.hpp) weaken one order
+// or skip one step of the production protocol without touching its text: the policy sees
+// which operation is asked for, with which order, on which value type and from which
+// production function (the caller's __builtin_FUNCTION), and a Mutation may change the
+// order, split a CAS into a load and a store, or replace a loaded value. `relacy_atomics`
+// is the unmutated policy; with it every operation goes to Relacy exactly as written.
+//
+// The asymmetric fence. The policy offers the hooks hazard.hpp looks for, so a domain built
+// with allow_asymmetric = true runs the membarrier read path (H1a relaxed store, H2a
+// acquire load, W1 writer barrier). Relacy has no membarrier, but it models Windows'
+// FlushProcessWriteBuffers, the same primitive, as rl::systemwide_fence: at that point
+// every thread's view of memory is synchronised with every other's, which is what
+// membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) guarantees (a full barrier on each running
+// thread during the call). writer_barrier() is a scheduling point followed by that fence;
+// reader_barrier() is a compiler barrier, which has nothing to model here (Relacy runs
+// each thread in program order).
+//
+// Known gaps of this backend (what a passing model does NOT show):
+//   - membarrier is modelled by Relacy's system-wide fence, not by the kernel's code; a
+//     kernel that does not honour the expedited command is outside the model.
+//   - std::shared_ptr's reference counts (the snapshot's error handler) are real atomics
+//     Relacy does not see; races on them are invisible. The handler is shared by value
+//     between snapshots and only dropped under the writer mutex or after it.
+//   - A snapshot's header (size, handler) and entry array are plain memory: Relacy sees an
+//     access to a freed or unpublished snapshot only through an rl object (its hold count,
+//     an entry's atomic state, a listener's rl::var canary). The scenarios are built so
+//     that a snapshot freed too early takes a listener with it; a race on the plain header
+//     alone (e.g. the hold count dropped with relaxed, K3) is invisible.
+//   - Relacy's atomic cannot hold `const U*` (its history stores void*): pointers are kept
+//     with const removed and handed back as T.
+//   - Objects with alignas(64) (hazard records, signal_core) are allocated by the aligned
+//     operator new, which Relacy does not intercept: their leaks are not reported, their
+//     rl::atomic members still are ("atomic leak").
+//   - std::chrono clocks, std::stop_token and std::string are real, not modelled.
+//   - Relacy threads are fibers of one OS thread: thread_local does not separate them, so a
+//     model passes each thread's hazard record explicitly (acquire_record()).
+//   - Bounded search: random schedules and context bounds 1-2, not every interleaving.
+#pragma once
+
+// Every standard, system and project header first: relacy.hpp #defines new, delete,
+// malloc, free, assert, memory_order_* and pthread names, which must not reach them.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <sigs/context.hpp>
+#include <sigs/detail/atomics.hpp>
+#include <sigs/detail/hazard.hpp>
+#include <sigs/detail/signal_core.hpp>
+#include <sigs/emit_result.hpp>
+#include <sigs/errors.hpp>
+#include <sigs/listener.hpp>
+
+// Relacy last.
+#include <relacy/relacy.hpp>
+
+// The policy and the models use std::memory_order and ordinary new/delete (which Relacy
+// still intercepts through its replacement of the global operator new/delete).
+#undef new
+#undef delete
+#undef malloc
+#undef calloc
+#undef realloc
+#undef free
+#undef memory_order_relaxed
+#undef memory_order_consume
+#undef memory_order_acquire
+#undef memory_order_release
+#undef memory_order_acq_rel
+#undef memory_order_seq_cst
+
+/// Where the policy was called from: the production line, for Relacy's history.
+#define SIGS_RL_HERE rl::debug_info(__builtin_FUNCTION(), __builtin_FILE(), __builtin_LINE())
+
+namespace sigs::models {
+
+/// The operation a mutant is asked about.
+enum class op { load, store, exchange, cas_strong, cas_weak, fetch_add, fetch_sub };
+
+/// True when `func` (a __builtin_FUNCTION() result) names the function `name`. g++ appends
+/// template arguments ("protect<snapshot, ...>"), clang does not.
+inline bool called_from(const char* func, const char* name) noexcept {
+  const std::size_t n = std::strlen(name);
+  return std::strncmp(func, name, n) == 0 && (func[n] == '\0' || func[n] == '<');
+}
+
+inline rl::memory_order to_rl(std::memory_order mo) noexcept {
+  switch (mo) {
+    case std::memory_order_relaxed: return rl::mo_relaxed;
+    case std::memory_order_consume: return rl::mo_consume;
+    case std::memory_order_acquire: return rl::mo_acquire;
+    case std::memory_order_release: return rl::mo_release;
+    case std::memory_order_acq_rel: return rl::mo_acq_rel;
+    case std::memory_order_seq_cst: return rl::mo_seq_cst;
+  }
+  return rl::mo_seq_cst;
+}
+
+/// The failure order std::atomic derives for a one-order compare_exchange.
+constexpr std::memory_order cas_failure_order(std::memory_order mo) noexcept {
+  switch (mo) {
+    case std::memory_order_acq_rel: return std::memory_order_acquire;
+    case std::memory_order_release: return std::memory_order_relaxed;
+    default: return mo;
+  }
+}
+
+/// The unmutated protocol. A mutant derives from it and hides one hook.
+struct no_mutation {
+  static constexpr const char* name = "none";
+
+  /// True: the writer barrier (W1) of the asymmetric fence does nothing.
+  static constexpr bool skip_writer_barrier = false;
+
+  /// The order the operation really uses.
+  template <class T>
+  static std::memory_order order(op, std::memory_order mo, const char* /*func*/) noexcept {
+    return mo;
+  }
+  /// True: perform this compare_exchange as a separate load and store (not atomic).
+  template <class T>
+  static bool split_cas(op, const char* /*func*/) noexcept {
+    return false;
+  }
+  /// True: this load's result is replaced by the value this thread's previous relaxed load
+  /// of the same atomic returned (the load itself still happens, with its order).
+  template <class T>
+  static bool reuse_guess(std::memory_order, const char* /*func*/) noexcept {
+    return false;
+  }
+  /// The value a load returns, given the value it read.
+  template <class T>
+  static T loaded(T v, std::memory_order, const char* /*func*/) noexcept {
+    return v;
+  }
+};
+
+template <class Mutation = no_mutation>
+struct relacy_atomics_t {
+  /// std::atomic-shaped, over rl::atomic<T>. Only the members the protocol uses.
+  template <class T>
+  class atomic {
+    // Relacy records pointer values as void* and cannot hold `const U*`: keep pointers
+    // with the const removed and give them back as T.
+    using stored = std::conditional_t<std::is_pointer_v<T>, std::remove_cv_t<std::remove_pointer_t<T>>*, T>;
+    static stored in(T v) noexcept {
+      if constexpr (std::is_pointer_v<T>) return const_cast<stored>(v);
+      else return v;
+    }
+
+   public:
+    atomic() = default;
+    explicit atomic(T v, rl::debug_info info = SIGS_RL_HERE) { a_.store(in(v), rl::mo_relaxed, info); }
+    atomic(const atomic&) = delete;
+    atomic& operator=(const atomic&) = delete;
+
+    T load(std::memory_order mo = std::memory_order_seq_cst, rl::debug_info info = SIGS_RL_HERE) const {
+      const std::memory_order m = Mutation::template order<T>(op::load, mo, info.func_);
+      T v = a_.load(to_rl(m), info);
+      if constexpr (!std::is_same_v<Mutation, no_mutation>) {
+        const unsigned t = rl::thread_index();
+        if (t < max_threads) {
+          if (m == std::memory_order_relaxed) {
+            guess_[t] = v;
+            has_guess_[t] = true;
+          } else {
+            if (has_guess_[t] && Mutation::template reuse_guess<T>(mo, info.func_)) v = guess_[t];
+            has_guess_[t] = false;
+          }
+        }
+        v = Mutation::template loaded<T>(v, mo, info.func_);
+      }
+      return v;
+    }
+
+    void store(T v, std::memory_order mo = std::memory_order_seq_cst, rl::debug_info info = SIGS_RL_HERE) {
+      a_.store(in(v), to_rl(Mutation::template order<T>(op::store, mo, info.func_)), info);
+    }
+
+    T exchange(T v, std::memory_order mo = std::memory_order_seq_cst, rl::debug_info info = SIGS_RL_HERE) {
+      return a_.exchange(in(v), to_rl(Mutation::template order<T>(op::exchange, mo, info.func_)), info);
+    }
+
+    bool compare_exchange_strong(T& expected, T desired, std::memory_order success, std::memory_order failure,
+                                 rl::debug_info info = SIGS_RL_HERE) {
+      return cas(op::cas_strong, expected, desired, success, failure, info);
+    }
+    bool compare_exchange_strong(T& expected, T desired, std::memory_order mo = std::memory_order_seq_cst,
+                                 rl::debug_info info = SIGS_RL_HERE) {
+      return cas(op::cas_strong, expected, desired, mo, cas_failure_order(mo), info);
+    }
+    bool compare_exchange_weak(T& expected, T desired, std::memory_order success, std::memory_order failure,
+                               rl::debug_info info = SIGS_RL_HERE) {
+      return cas(op::cas_weak, expected, desired, success, failure, info);
+    }
+    bool compare_exchange_weak(T& expected, T desired, std::memory_order mo = std::memory_order_seq_cst,
+                               rl::debug_info info = SIGS_RL_HERE) {
+      return cas(op::cas_weak, expected, desired, mo, cas_failure_order(mo), info);
+    }
+
+    template <class D>
+    T fetch_add(D d, std::memory_order mo = std::memory_order_seq_cst, rl::debug_info info = SIGS_RL_HERE) {
+      return a_.fetch_add(d, to_rl(Mutation::template order<T>(op::fetch_add, mo, info.func_)), info);
+    }
+    template <class D>
+    T fetch_sub(D d, std::memory_order mo = std::memory_order_seq_cst, rl::debug_info info = SIGS_RL_HERE) {
+      return a_.fetch_sub(d, to_rl(Mutation::template order<T>(op::fetch_sub, mo, info.func_)), info);
+    }
+
+   private:
+    static constexpr unsigned max_threads = 8;
+
+    bool cas(op k, T& expected, T desired, std::memory_order success, std::memory_order failure,
+             const rl::debug_info& info) {
+      stored e = in(expected);
+      bool ok;
+      if constexpr (!std::is_same_v<Mutation, no_mutation>) {
+        if (Mutation::template split_cas<T>(k, info.func_)) {
+          // Not atomic: another thread may act between the load and the store.
+          const stored cur = a_.load(rl::mo_relaxed, info);
+          ok = cur == e;
+          if (ok) a_.store(in(desired), rl::mo_relaxed, info);
+          else expected = cur;
+          return ok;
+        }
+      }
+      const std::memory_order s = Mutation::template order<T>(k, success, info.func_);
+      const std::memory_order f = Mutation::template order<T>(op::load, failure, info.func_);
+      if (k == op::cas_weak)
+        ok = a_.compare_exchange_weak(e, in(desired), to_rl(s), info, to_rl(f), info);
+      else
+        ok = a_.compare_exchange_strong(e, in(desired), to_rl(s), info, to_rl(f), info);
+      expected = e;
+      return ok;
+    }
+
+    rl::atomic<stored> a_;
+    // Mutants only (reuse_guess): each thread's last relaxed load of this atomic.
+    mutable T guess_[max_threads] = {};
+    mutable bool has_guess_[max_threads] = {};
+  };
+
+  /// A plain shared variable: Relacy reports a data race on any unordered conflicting
+  /// access.
+  template <class T>
+  class var {
+   public:
+    var() = default;
+    explicit var(T v, rl::debug_info info = SIGS_RL_HERE) { v_(info).store(v); }
+    T load(rl::debug_info info = SIGS_RL_HERE) const { return v_(info).load(); }
+    void store(T v, rl::debug_info info = SIGS_RL_HERE) { v_(info).store(v); }
+
+   private:
+    rl::var<T> v_;
+  };
+
+  /// Lockable for std::lock_guard. Relacy checks ownership, recursion and deadlock.
+  class mutex {
+   public:
+    mutex() = default;
+    mutex(const mutex&) = delete;
+    mutex& operator=(const mutex&) = delete;
+    void lock(rl::debug_info info = SIGS_RL_HERE) { m_.lock(info); }
+    void unlock(rl::debug_info info = SIGS_RL_HERE) { m_.unlock(info); }
+    bool try_lock(rl::debug_info info = SIGS_RL_HERE) { return m_.try_lock(info); }
+
+   private:
+    rl::mutex m_;
+  };
+
+  /// Every spin or wait loop calls this; Relacy then schedules another thread instead of
+  /// reporting a livelock under the context-bound scheduler.
+  static void yield(rl::debug_info info = SIGS_RL_HERE) { rl::yield(1, info); }
+
+  /// The asymmetric-fence hooks (see the top of this file). Whether a domain uses them is
+  /// its constructor's allow_asymmetric argument.
+  static bool asymmetric_fence_available() noexcept { return true; }
+  static void reader_barrier() noexcept {}
+  static void writer_barrier(rl::debug_info info = SIGS_RL_HERE) {
+    // membarrier is a syscall: other threads run between the writer's last access and the
+    // barrier. Without this scheduling point Relacy would run the fence in the same step
+    // as the writer's previous atomic operation (P1).
+    rl::ctx().sched();
+    if (!Mutation::skip_writer_barrier) rl::systemwide_fence(info);
+  }
+};
+
+/// The unmutated Relacy policy.
+using relacy_atomics = relacy_atomics_t<no_mutation>;
+
+}  // namespace sigs::models
