@@ -132,6 +132,37 @@ TEST(AsyncSignal, OnceFiresExactlyOnceHoweverManyEmissionsAreQueued) {
   EXPECT_EQ(sig.size(), 1u);
 }
 
+// Regression (tests/support/regressions.md #2): an emission refused before it was queued
+// counted size(), which leaves out a fired once-listener that queued emissions still count
+// (as skipped) while it stays in the snapshot. Both now count the snapshot.
+TEST(AsyncSignal, AFiredOnceListenerCountsAlikeInRefusedAndQueuedEmissions) {
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 8});
+  async_signal<int> sig(on(pool));
+  sig.add_once([](const int&) {});
+  sig.add_listener([](const int&) {});
+  ASSERT_FALSE(sig.emit_and_wait(0));  // the once-listener fires; size() is 1 from now on
+  ASSERT_EQ(sig.size(), 1u);
+  std::stop_source stop;
+  stop.request_stop();
+  sigs::completion refused = sig.emit_tracked(sigs::context(stop.get_token()), 1);  // never queued
+  sigs::completion queued = sig.emit_tracked(2);
+  refused.wait();
+  queued.wait();
+  auto total = [](const sigs::completion& c) { return c.delivered() + c.dropped() + c.skipped(); };
+  EXPECT_EQ(total(refused), 2u);
+  EXPECT_EQ(refused.dropped(), 2u);
+  EXPECT_EQ(total(queued), 2u);
+  EXPECT_EQ(queued.skipped(), 1u);
+  ASSERT_FALSE(sig.drain());
+  auto s = sig.stats();
+  EXPECT_EQ(s.delivered + s.dropped + s.skipped, 3u * 2u);
+  // A write republishes the snapshot without the fired once-listener.
+  ASSERT_FALSE(sig.remove_listener(sig.add_listener([](const int&) {})));
+  sigs::completion after_write = sig.emit_tracked(sigs::context(stop.get_token()), 3);
+  after_write.wait();
+  EXPECT_EQ(after_write.dropped(), 1u);
+}
+
 TEST(AsyncSignal, CancelledContextSkipsListenersNotStarted) {
   sigs::worker_pool pool({.threads = 1, .queue_capacity = 8});
   async_signal<int> sig(on(pool));
@@ -921,6 +952,37 @@ TEST(AsyncSignal, DefaultCompletionHasNoErrorAndIsDoneByAnyDeadline) {
   EXPECT_TRUE(none.wait_until(std::chrono::steady_clock::now() - 1s));
   EXPECT_EQ(none.dropped(), 0u);
   EXPECT_EQ(none.skipped(), 0u);
+}
+
+// The caller_runs mark is per signal: a listener running on the emitting thread may still
+// drain *another* signal, which waits for that signal's emissions as usual.
+TEST(AsyncSignal, DrainOfAnotherSignalFromACallerRunsListenerWaits) {
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 2});
+  sigs::worker_pool other_pool({.threads = 1, .queue_capacity = 8});
+  async_signal<int> sig(on(pool, overflow_policy::caller_runs, 1));
+  async_signal<int> other(on(other_pool));
+  hold h;
+  std::atomic<int> other_calls{0};
+  other.add_listener([&](const int&) { other_calls++; });
+  std::error_code drained = errc::not_found;
+  int seen_after_drain = -1;
+  const auto me = std::this_thread::get_id();
+  sig.add_listener([&](const int& v) {
+    if (v == 0) {
+      h.block();  // holds sig's one in-flight slot on its worker
+    } else if (std::this_thread::get_id() == me) {
+      other.emit(7);
+      drained = other.drain();  // not this signal's emission: waits, and returns
+      seen_after_drain = other_calls.load();
+    }
+  });
+  sig.emit(0);
+  h.wait_entered(1);
+  sig.emit(1);  // queue_capacity reached: caller_runs runs it here
+  EXPECT_FALSE(drained) << drained.message();
+  EXPECT_EQ(seen_after_drain, 1);
+  h.open();
+  EXPECT_FALSE(sig.drain());
 }
 
 // A snapshot an emission still holds survives the writes that retire it (however many:

@@ -160,7 +160,7 @@ TEST(SyncSignalStress, ConcurrentFailuresAreAllCounted) {
 // last_error, because the count was published before the error under the lock. Both now
 // change, and are read, in one critical section (entry::note_error / read_error).
 TEST(SyncSignalStress, MetadataNeverShowsAnErrorCountWithoutTheError) {
-  constexpr int rounds = 300;
+  constexpr int rounds = 100;
   int inconsistent = 0;
   for (int round = 0; round < rounds && inconsistent == 0; ++round) {
     sync_signal<int> sig;

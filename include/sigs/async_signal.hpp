@@ -257,7 +257,12 @@ class async_signal : public detail::basic_signal<T> {
       return why;
     }
     core_.count_emit();
-    std::uint64_t n = core_.size();
+    // The listeners of the current snapshot, as a queued emission counts them: a fired
+    // once-listener stays in it (as skipped) until the next write. size() would leave it
+    // out, and two emissions with the same listeners would account differently.
+    snapshot* snap = core_.hold(detail::local_record());
+    const std::uint64_t n = snap->size;
+    core_type::release(snap);
     dropped_.fetch_add(n, std::memory_order_relaxed);  // relaxed: a statistic
     if (done) done->finish(0, n, 0, why);
     return {};

@@ -49,8 +49,8 @@
 //    each listener exactly, except whether a once-listener that an accepted emission may
 //    have reached has fired yet; such an emission counts between the listeners certainly
 //    there and those maybe there (a fired once-listener still counts, as skipped, in
-//    snapshots published before it fired, but not in an emission refused before it was
-//    queued: see regressions.md #2). drain() makes every once-listener certain again;
+//    snapshots published before it fired, in queued and refused emissions alike: see
+//    regressions.md #2). drain() makes every once-listener certain again;
 //  - stable: several threads emit, nobody writes: the setup's plain listeners count
 //    exactly, its once-listeners between 0 and 1;
 //  - tracked: several threads, some of which add / remove / reset: the count is unknown to
