@@ -245,6 +245,7 @@ void worker_pool::worker_main(worker_slot& me) {
 
 bool worker_pool::wait_for_work(worker_slot& me, task& t) {
   me.idle_begin();
+  idle_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a hint (idle_workers())
   bool got = false;
   for (unsigned i = 0; i < idle_spins && !got; ++i) {
     // (S2) acquire, as above: stopping takes the careful path below.
@@ -277,6 +278,7 @@ bool worker_pool::wait_for_work(worker_slot& me, task& t) {
     // relaxed: a stale non-zero value only costs a producer one needless notify.
     sleepers_.fetch_sub(1, std::memory_order_relaxed);
   }
+  idle_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a hint (idle_workers())
   me.idle_end();
   return got;
 }

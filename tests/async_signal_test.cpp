@@ -77,6 +77,26 @@ TEST(AsyncSignal, ListenersRunOnWorkersNotTheCaller) {
   EXPECT_EQ(on_caller.load(), 0);
 }
 
+// With idle workers, the listeners of one emission run concurrently: each of these two
+// listeners waits until the other has started, which only a second worker makes possible.
+TEST(AsyncSignal, OneEmissionSpreadsOverIdleWorkers) {
+  sigs::worker_pool pool({.threads = 2, .queue_capacity = 8});
+  while (pool.idle_workers() < 2) std::this_thread::yield();  // both workers waiting for work
+  async_signal<int> sig(on(pool));
+  std::atomic<int> started{0};
+  std::atomic<int> saw_the_other{0};
+  auto both = [&](const int&) {
+    started.fetch_add(1);
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (started.load() < 2 && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
+    if (started.load() == 2) saw_the_other.fetch_add(1);
+  };
+  sig.add_listener(both);
+  sig.add_listener(both);
+  ASSERT_FALSE(sig.emit_and_wait(0));
+  EXPECT_EQ(saw_the_other.load(), 2);
+}
+
 TEST(AsyncSignal, PayloadIsCopiedOnceOrMoved) {
   sigs::worker_pool pool({.threads = 1, .queue_capacity = 8});
   async_signal<std::string> sig(on(pool));

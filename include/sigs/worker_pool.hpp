@@ -134,6 +134,13 @@ class worker_pool {
   /// The number of worker threads.
   [[nodiscard]] unsigned threads() const noexcept { return thread_count_; }
 
+  /// Workers waiting for work at this moment (spinning before sleep, or asleep). A hint,
+  /// possibly stale by the time it is used: async_signal reads it to decide whether the
+  /// listeners of one emission are worth spreading over several workers.
+  [[nodiscard]] unsigned idle_workers() const noexcept {
+    return idle_.load(std::memory_order_relaxed);  // relaxed: a hint; nothing is published by it
+  }
+
   /// The queue capacity (after rounding).
   [[nodiscard]] std::size_t queue_capacity() const noexcept { return queue_.capacity(); }
 
@@ -173,6 +180,7 @@ class worker_pool {
   // Read by every producer after each push / every worker after each pop; written only
   // when a worker goes to sleep or a producer blocks. state_ is read on every task.
   alignas(detail::cache_line) std::atomic<unsigned> sleepers_{0};
+  std::atomic<unsigned> idle_{0};  // workers inside wait_for_work(); see idle_workers()
   std::atomic<unsigned> space_waiters_{0};
   std::atomic<run_state> state_{run_state::running};
 
