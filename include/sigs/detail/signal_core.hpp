@@ -96,6 +96,7 @@ struct entry {
   std::error_code last_error;
   std::exception_ptr last_exception;
   std::size_t refs = 0;  // snapshots holding this entry; only under the writer mutex
+  entry* garbage_next = nullptr;  // links unlinked entries awaiting destruction (garbage)
 
   /// Records an error; emitters on several threads may race here, on the error path only.
   /// The count and the last error change together, under error_lock, so a metadata copy
@@ -200,6 +201,7 @@ class signal_core {
     std::size_t size = 0;
     std::shared_ptr<const error_handler> handler;
     typename A::template atomic<std::size_t> holds;  // async emissions pinning it; see hold()
+    snapshot* garbage_next = nullptr;  // links freed snapshots awaiting deallocation (garbage)
 
     entry_t** items() noexcept { return reinterpret_cast<entry_t**>(this + 1); }
     entry_t* const* begin() noexcept { return items(); }
@@ -243,9 +245,10 @@ class signal_core {
       }
     }
     const std::uint64_t id = ++next_id_;
-    entry_t* e = new entry_impl<A, T, fn_t>(std::forward<F>(f), id, std::string(key), once);
+    std::unique_ptr<entry_t, entry_deleter> e(new entry_impl<A, T, fn_t>(std::forward<F>(f), id, std::string(key), once));
+    snapshot* next = make_successor(alive_count(cur) + 1, cur->handler);
     active_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a count; see size()
-    republish(cur, e, cur->handler, g);
+    republish(cur, next, e.release(), g);
     return listener_id(id);
   }
 
@@ -257,8 +260,13 @@ class signal_core {
       std::lock_guard<typename A::mutex> lock(mutex_);
       snapshot* cur = head_.load(std::memory_order_relaxed);  // relaxed: writers hold mutex_
       entry_t* e = find_alive(cur, pred);
-      if (!e || !kill(e)) return errc::not_found;
-      republish(cur, nullptr, cur->handler, g);
+      if (!e) return errc::not_found;
+      snapshot* next = make_successor(alive_count(cur), cur->handler);
+      if (!kill(e)) {
+        destroy_snapshot(next);
+        return errc::not_found;
+      }
+      republish(cur, next, nullptr, g);
     }
     return {};
   }
@@ -277,8 +285,18 @@ class signal_core {
       if (!e) return errc::not_found;
       for (frame* f = self.frames; f; f = f->prev)
         if (f->current == e) return errc::would_deadlock;
-      if (!kill(e)) return errc::not_found;
-      republish(cur, nullptr, cur->handler, g);
+      snapshot* next = make_successor(alive_count(cur), cur->handler);
+      try {
+        waitset.reserve(retired_.size() + 1);  // after republish: retired_ plus cur
+      } catch (...) {
+        destroy_snapshot(next);
+        throw;
+      }
+      if (!kill(e)) {
+        destroy_snapshot(next);
+        return errc::not_found;
+      }
+      republish(cur, next, nullptr, g);
       // Every snapshot that still holds e is retired now (the current one does not).
       // Keep them all alive (pins_) so their addresses cannot be reused while we wait.
       for (snapshot* s : retired_)
@@ -289,6 +307,17 @@ class signal_core {
     // An invocation of e runs only under a hazard on a snapshot holding e (or under the
     // overflow count), so when none is left, none is running. Waits only for *other*
     // threads; each of their emissions ends in finite time unless a listener blocks on us.
+    struct unpin {
+      signal_core& core;
+      garbage& g;
+      ~unpin() {
+        std::lock_guard<typename A::mutex> lock(core.mutex_);
+        --core.pins_;
+        core.scan(g);
+      }
+    } unpin_on_exit{*this, g};
+    // Out of memory for `hazards` throws std::bad_alloc out of the wait: the listener is
+    // removed, but may still be running.
     std::vector<const void*> hazards;
     for (;;) {
       bool clear = domain_.collect(hazards, &self);  // (S1/S2) after P1 in republish
@@ -300,11 +329,6 @@ class signal_core {
       if (clear) break;
       A::yield();
     }
-    {
-      std::lock_guard<typename A::mutex> lock(mutex_);
-      --pins_;
-      scan(g);
-    }
     return {};
   }
 
@@ -312,8 +336,9 @@ class signal_core {
     garbage g;
     std::lock_guard<typename A::mutex> lock(mutex_);
     snapshot* cur = head_.load(std::memory_order_relaxed);  // relaxed: writers hold mutex_
+    snapshot* next = make_successor(0, cur->handler);
     for (entry_t* e : *cur) kill(e);
-    republish(cur, nullptr, cur->handler, g);
+    republish(cur, next, nullptr, g);
   }
 
   void set_error_handler(error_handler h) {
@@ -321,7 +346,7 @@ class signal_core {
     std::lock_guard<typename A::mutex> lock(mutex_);
     snapshot* cur = head_.load(std::memory_order_relaxed);  // relaxed: writers hold mutex_
     auto handler = h ? std::make_shared<const error_handler>(std::move(h)) : nullptr;
-    republish(cur, nullptr, std::move(handler), g);
+    republish(cur, make_successor(alive_count(cur), std::move(handler)), nullptr, g);
   }
 
   void set_metrics(bool on) noexcept { metrics_.store(on, std::memory_order_relaxed); }  // relaxed: a switch, no data
@@ -526,18 +551,29 @@ class signal_core {
  private:
   /// What a write unlinks, destroyed after the writer mutex is released: user callables
   /// and handlers may run arbitrary code (even call back into this signal) when destroyed.
+  /// Intrusive lists, so that unlinking needs no memory: a write that got its memory up
+  /// front (make_successor) cannot fail half-way.
   struct garbage {
-    std::vector<entry_t*> entries;
-    std::vector<std::shared_ptr<const error_handler>> handlers;
+    entry_t* entries = nullptr;
+    snapshot* snapshots = nullptr;
     garbage() = default;
     garbage(const garbage&) = delete;
     garbage& operator=(const garbage&) = delete;
     ~garbage() { release(); }
     void release() noexcept {
-      for (entry_t* e : entries) e->destroy(e);
-      entries.clear();
-      handlers.clear();
+      while (snapshot* s = snapshots) {
+        snapshots = s->garbage_next;
+        destroy_snapshot(s);  // drops its error handler
+      }
+      while (entry_t* e = entries) {
+        entries = e->garbage_next;
+        e->destroy(e);
+      }
     }
+  };
+
+  struct entry_deleter {
+    void operator()(entry_t* e) const noexcept { e->destroy(e); }
   };
 
   SIGS_COLD static emit_result make_result(failure&& f, entry_t& at, std::size_t index, std::size_t calls) {
@@ -585,6 +621,35 @@ class signal_core {
     return false;
   }
 
+  static std::size_t alive_count(snapshot* s) noexcept {
+    std::size_t n = 0;
+    for (entry_t* e : *s)
+      if (is_alive(e->state.load(std::memory_order_relaxed))) ++n;  // relaxed: see emit
+    return n;
+  }
+
+  /// Allocates everything a write's republish() needs before the write changes anything:
+  /// the successor snapshot, with room for `capacity` entries, and a place in retired_ for
+  /// the snapshot it replaces. A writer out of memory throws std::bad_alloc from here and
+  /// leaves the signal as it was. Caller holds mutex_.
+  snapshot* make_successor(std::size_t capacity, std::shared_ptr<const error_handler> handler) {
+    snapshot* next = make_snapshot(capacity, std::move(handler));
+    if (retired_.size() == retired_.capacity()) {
+      try {
+        retired_.reserve(std::max<std::size_t>(8, 2 * retired_.capacity()));
+      } catch (...) {
+        destroy_snapshot(next);
+        throw;
+      }
+    }
+    return next;
+  }
+
+  static void destroy_snapshot(snapshot* s) noexcept {
+    s->~snapshot();
+    ::operator delete(s);
+  }
+
   static snapshot* make_snapshot(std::size_t n, std::shared_ptr<const error_handler> handler) {
     void* mem = ::operator new(sizeof(snapshot) + n * sizeof(entry_t*));
     auto* s = new (mem) snapshot;
@@ -593,26 +658,27 @@ class signal_core {
     return s;
   }
 
-  void free_snapshot(snapshot* s, garbage& g) {
-    for (entry_t* e : *s)
-      if (--e->refs == 0) g.entries.push_back(e);
-    if (s->handler) g.handlers.push_back(std::move(s->handler));
-    s->~snapshot();
-    ::operator delete(s);
+  /// Unlinks `s` and the entries only it held; garbage::release() frees them after the
+  /// writer mutex is released. Caller holds mutex_.
+  static void free_snapshot(snapshot* s, garbage& g) noexcept {
+    for (entry_t* e : *s) {
+      if (--e->refs == 0) {
+        e->garbage_next = g.entries;
+        g.entries = e;
+      }
+    }
+    s->garbage_next = g.snapshots;
+    g.snapshots = s;
   }
 
-  /// Builds a snapshot of `cur`'s alive entries (+ `extra`), publishes it, retires `cur`.
-  /// Caller holds mutex_.
-  void republish(snapshot* cur, entry_t* extra, std::shared_ptr<const error_handler> handler, garbage& g) {
-    std::size_t n = extra ? 1 : 0;
-    for (entry_t* e : *cur)
-      if (is_alive(e->state.load(std::memory_order_relaxed))) ++n;  // relaxed: see emit
-    snapshot* next = make_snapshot(n, std::move(handler));
+  /// Fills `next` (from make_successor) with `cur`'s alive entries (+ `extra`), publishes
+  /// it, retires `cur`. Cannot fail. Caller holds mutex_.
+  void republish(snapshot* cur, snapshot* next, entry_t* extra, garbage& g) noexcept {
     entry_t** out = next->items();
     std::size_t i = 0;
     for (entry_t* e : *cur) {
       // relaxed: see emit. States only move from alive to dead, so this pass keeps at
-      // most the entries the count saw; one that died in between is simply left out.
+      // most the entries make_successor's count saw; one that died since is left out.
       if (is_alive(e->state.load(std::memory_order_relaxed))) {
         out[i++] = e;
         ++e->refs;
@@ -624,14 +690,20 @@ class signal_core {
     }
     next->size = i;
     head_.store(next, std::memory_order_seq_cst);  // (P1) pairs with H2 (hazard.hpp); before S1 in scan()
-    retired_.push_back(cur);
+    retired_.push_back(cur);  // cannot throw: make_successor reserved the room
     scan(g);
   }
 
   /// Frees the retired snapshots no hazard slot holds. Caller holds mutex_, after P1.
-  void scan(garbage& g) {
+  /// Cannot fail: without memory for the hazard list it frees nothing this time, and a
+  /// later scan (or the destructor) frees what is retired.
+  void scan(garbage& g) noexcept {
     if (pins_ > 0 || retired_.size() < domain_.scan_batch()) return;
-    if (!domain_.collect(hazards_)) return;  // an overflow reader: keep everything
+    try {
+      if (!domain_.collect(hazards_)) return;  // an overflow reader: keep everything
+    } catch (const std::bad_alloc&) {
+      return;
+    }
     auto keep = retired_.begin();
     for (snapshot* s : retired_) {
       if (s->holds.load(std::memory_order_acquire) != 0 ||  // (K4) pairs with (K3)
