@@ -8,7 +8,12 @@
 //     order and the production function calling it, e.g. "the exchange in protect()" is
 //     the hazard publish (H1);
 //   - through the Domain parameter of signal_core: a thin subclass of the production
-//     hazard_domain whose collect() or guard misbehaves.
+//     hazard_domain whose collect() or guard misbehaves;
+//   - for the completion models, through the state and count types they instantiate
+//     (completion_state<A>, in_flight_count<A> below): a thin subclass of the production
+//     in_flight_count that hands unreserve() another mutex or condition variable, or —
+//     only where a statement must move, which no hook can do — a subclass restating
+//     completion_state::finish() with that one change.
 // A mutant also declares, per scenario, the result Relacy must report for it; the ctest of
 // a mutant passes only when Relacy reports exactly that. A hook that matches nothing (the
 // production function was renamed, say) leaves the protocol intact, the mutant survives,
@@ -33,6 +38,15 @@ enum class scenario {
   emit_vs_writers_asym,
   remove_and_wait_asym,
   held_snapshot_asym,
+  // detail::mpmc_queue (queue_models.cpp).
+  queue_fifo,
+  queue_mpmc,
+  queue_close,
+  // detail::envelope_tally (envelope_models.cpp).
+  envelope_copies,
+  // detail::basic_completion_state, detail::in_flight_count (completion_models.cpp).
+  completion_wait,
+  drain_last,
 };
 
 /// The production hazard_domain with the models' settings: the fence mode chosen by the
@@ -53,6 +67,11 @@ struct production : no_mutation {
   /// The hazard domain signal_core is instantiated with.
   template <class A, std::size_t Slots>
   using domain = production_domain<A, Slots>;
+  /// The completion state and the in-flight count the completion models instantiate.
+  template <class A>
+  using completion_state = sigs::detail::basic_completion_state<A>;
+  template <class A>
+  using in_flight_count = sigs::detail::in_flight_count<A>;
   static constexpr rl::test_result_e expect(scenario) noexcept { return rl::test_result_success; }
 };
 
@@ -308,6 +327,304 @@ struct validate_relaxed : production {
   }
 };
 
+// ---- policy mutants: detail::mpmc_queue (queue_models.cpp) ------------------------------
+
+/// True for the queue scenarios, where every queue mutant must be caught.
+constexpr bool queue_scenario(scenario s) noexcept {
+  return s == scenario::queue_fifo || s == scenario::queue_mpmc || s == scenario::queue_close;
+}
+
+/// (2) the producer publishes the cell's sequence with relaxed instead of release: the
+/// consumer that sees the cell full is not ordered after the element's construction.
+struct queue_publish_relaxed : production {
+  static constexpr const char* name = "queue_publish_relaxed";
+  using policy_mutation = queue_publish_relaxed;
+  template <class T>
+  static std::memory_order order(op k, std::memory_order mo, const char* func) noexcept {
+    return k == op::store && mo == std::memory_order_release && called_from(func, "try_push")
+               ? std::memory_order_relaxed
+               : mo;
+  }
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return queue_scenario(s) ? rl::test_result_data_race : rl::test_result_success;
+  }
+};
+
+/// (3) the consumer loads the cell's sequence with relaxed instead of acquire.
+struct queue_consume_relaxed : production {
+  static constexpr const char* name = "queue_consume_relaxed";
+  using policy_mutation = queue_consume_relaxed;
+  template <class T>
+  static std::memory_order order(op k, std::memory_order mo, const char* func) noexcept {
+    return k == op::load && mo == std::memory_order_acquire && called_from(func, "try_pop")
+               ? std::memory_order_relaxed
+               : mo;
+  }
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return queue_scenario(s) ? rl::test_result_data_race : rl::test_result_success;
+  }
+};
+
+/// (4) the consumer hands the cell back to the next lap with relaxed instead of release:
+/// the next lap's producer is not ordered after the move-out.
+struct queue_handback_relaxed : production {
+  static constexpr const char* name = "queue_handback_relaxed";
+  using policy_mutation = queue_handback_relaxed;
+  template <class T>
+  static std::memory_order order(op k, std::memory_order mo, const char* func) noexcept {
+    return k == op::store && mo == std::memory_order_release && called_from(func, "try_pop")
+               ? std::memory_order_relaxed
+               : mo;
+  }
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return queue_scenario(s) ? rl::test_result_data_race : rl::test_result_success;
+  }
+};
+
+/// (1) the producer loads the cell's sequence with relaxed instead of acquire.
+struct queue_reuse_relaxed : production {
+  static constexpr const char* name = "queue_reuse_relaxed";
+  using policy_mutation = queue_reuse_relaxed;
+  template <class T>
+  static std::memory_order order(op k, std::memory_order mo, const char* func) noexcept {
+    return k == op::load && mo == std::memory_order_acquire && called_from(func, "try_push")
+               ? std::memory_order_relaxed
+               : mo;
+  }
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return queue_scenario(s) ? rl::test_result_data_race : rl::test_result_success;
+  }
+};
+
+/// The consumers' claim CAS on dequeue_pos_ becomes a load and a store: two consumers may
+/// claim one position and pop one element twice; the second one's accesses to the cell
+/// then race with the next lap's producer, which the first one's hand-over let in.
+struct queue_pop_split_cas : production {
+  static constexpr const char* name = "queue_pop_split_cas";
+  using policy_mutation = queue_pop_split_cas;
+  template <class T>
+  static bool split_cas(op k, const char* func) noexcept {
+    return k == op::cas_weak && called_from(func, "try_pop");
+  }
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return s == scenario::queue_mpmc ? rl::test_result_data_race : rl::test_result_success;
+  }
+};
+
+/// The producers' claim CAS on enqueue_pos_ becomes a load and a store: two producers may
+/// fill one cell.
+struct queue_push_split_cas : production {
+  static constexpr const char* name = "queue_push_split_cas";
+  using policy_mutation = queue_push_split_cas;
+  template <class T>
+  static bool split_cas(op k, const char* func) noexcept {
+    return k == op::cas_weak && called_from(func, "try_push");
+  }
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return queue_scenario(s) ? rl::test_result_data_race : rl::test_result_success;
+  }
+};
+
+/// close()'s fetch_or becomes a load and a store: a claim between the two is overwritten
+/// and enqueue_pos_ goes back, so dequeue_pos_ has passed it and drained() never holds —
+/// the consumer waiting for it spins forever (LIVELOCK); the claimed element is lost.
+struct queue_close_split : production {
+  static constexpr const char* name = "queue_close_split";
+  using policy_mutation = queue_close_split;
+  template <class T>
+  static bool split_cas(op k, const char* func) noexcept {
+    return k == op::fetch_or && called_from(func, "close");
+  }
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return s == scenario::queue_close ? rl::test_result_livelock : rl::test_result_success;
+  }
+};
+
+// ---- policy mutants: detail::envelope_tally (envelope_models.cpp) -----------------------
+
+/// (R) release_ref()'s drop is relaxed instead of acq_rel: the finaliser is ordered neither
+/// after the other copies' counts and payload reads nor they before its destruction.
+struct envelope_release_relaxed : production {
+  static constexpr const char* name = "envelope_release_relaxed";
+  using policy_mutation = envelope_release_relaxed;
+  template <class T>
+  static std::memory_order order(op k, std::memory_order mo, const char* func) noexcept {
+    return k == op::fetch_sub && called_from(func, "release_ref") ? std::memory_order_relaxed : mo;
+  }
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return s == scenario::envelope_copies ? rl::test_result_data_race : rl::test_result_success;
+  }
+};
+
+/// (R) release_ref()'s drop is release only: every copy publishes, but the last one does
+/// not acquire what the others published.
+struct envelope_release_no_acquire : production {
+  static constexpr const char* name = "envelope_release_no_acquire";
+  using policy_mutation = envelope_release_no_acquire;
+  template <class T>
+  static std::memory_order order(op k, std::memory_order mo, const char* func) noexcept {
+    return k == op::fetch_sub && called_from(func, "release_ref") ? std::memory_order_release : mo;
+  }
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return s == scenario::envelope_copies ? rl::test_result_data_race : rl::test_result_success;
+  }
+};
+
+/// claim()'s fetch_add becomes a load and a store: two copies may claim one listener.
+struct envelope_claim_split : production {
+  static constexpr const char* name = "envelope_claim_split";
+  using policy_mutation = envelope_claim_split;
+  template <class T>
+  static bool split_cas(op k, const char* func) noexcept {
+    return k == op::fetch_add && called_from(func, "claim");
+  }
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return s == scenario::envelope_copies ? rl::test_result_user_assert_failed : rl::test_result_success;
+  }
+};
+
+// ---- completion and drain (completion_models.cpp) ----------------------------------------
+
+/// (I1) unreserve()'s decrements (fast-path CAS and locked fetch_sub) are relaxed instead of
+/// release: the drainer that sees zero is not ordered after a finaliser's work.
+struct drain_release_relaxed : production {
+  static constexpr const char* name = "drain_release_relaxed";
+  using policy_mutation = drain_release_relaxed;
+  template <class T>
+  static std::memory_order order(op k, std::memory_order mo, const char* func) noexcept {
+    return (k == op::cas_weak || k == op::fetch_sub) && called_from(func, "unreserve") ? std::memory_order_relaxed
+                                                                                        : mo;
+  }
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return s == scenario::drain_last ? rl::test_result_data_race : rl::test_result_success;
+  }
+};
+
+/// (I2) wait_idle()'s predicate loads the count relaxed instead of acquire: the idle mutex
+/// still orders the finaliser that took the count to zero, but not the one that left by
+/// the fast path (its release sequence is not acquired).
+struct drain_acquire_relaxed : production {
+  static constexpr const char* name = "drain_acquire_relaxed";
+  using policy_mutation = drain_acquire_relaxed;
+  template <class T>
+  static std::memory_order order(op k, std::memory_order mo, const char* func) noexcept {
+    // The predicate is a lambda in wait_idle(): its loads are made from "operator()".
+    return k == op::load && std::is_same_v<T, std::size_t> && mo == std::memory_order_acquire &&
+                   called_from(func, "operator()")
+               ? std::memory_order_relaxed
+               : mo;
+  }
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return s == scenario::drain_last ? rl::test_result_data_race : rl::test_result_success;
+  }
+};
+
+/// unreserve() without the idle mutex: the production unreserve() is called with a mutex of
+/// its own that no waiter uses, so the decrement to zero and its notify are made outside
+/// the lock the drainer checks the count under.
+template <class A>
+class drain_unlocked_count : public sigs::detail::in_flight_count<A> {
+  using base = sigs::detail::in_flight_count<A>;
+
+ public:
+  void unreserve(typename base::mutex_type&, typename base::condition_variable_type& idle_cv) noexcept {
+    base::unreserve(unrelated_, idle_cv);
+  }
+
+ private:
+  typename base::mutex_type unrelated_;
+};
+
+struct drain_unlocked : production {
+  static constexpr const char* name = "drain_unlocked";
+  template <class A>
+  using in_flight_count = drain_unlocked_count<A>;
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return s == scenario::drain_last ? rl::test_result_deadlock : rl::test_result_success;
+  }
+};
+
+/// unreserve() wakes the drainer after leaving the idle mutex: the production unreserve()
+/// notifies a condition variable of its own that no one waits on, and the real one is
+/// notified afterwards. The drainer may see zero, return and destroy the signal before
+/// that notify: ACCESS TO FREED MEMORY (the reason the notify is made under the lock).
+template <class A>
+class drain_notify_unlocked_count : public sigs::detail::in_flight_count<A> {
+  using base = sigs::detail::in_flight_count<A>;
+
+ public:
+  void unreserve(typename base::mutex_type& idle_mutex, typename base::condition_variable_type& idle_cv) noexcept {
+    base::unreserve(idle_mutex, unnotified_);
+    idle_cv.notify_all();  // the mutation: outside the lock
+  }
+
+ private:
+  typename base::condition_variable_type unnotified_;
+};
+
+struct drain_notify_unlocked : production {
+  static constexpr const char* name = "drain_notify_unlocked";
+  template <class A>
+  using in_flight_count = drain_notify_unlocked_count<A>;
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return s == scenario::drain_last ? rl::test_result_access_to_freed_memory : rl::test_result_success;
+  }
+};
+
+/// finish() notifies first, then sets `done` under the mutex, and does not notify again:
+/// a waiter that checked `done` before it was set and parks after the notify sleeps for
+/// ever. The policy cannot move a statement, so this mutant restates finish() with that one
+/// change; wait() and the rest are the production code.
+template <class A>
+struct completion_notify_first_state : sigs::detail::basic_completion_state<A> {
+  void finish(std::uint64_t d, std::uint64_t dr, std::uint64_t s, std::error_code reason) {
+    this->cv.notify_all();  // the mutation: before `done`
+    std::lock_guard<typename A::mutex> lock(this->mutex);
+    this->delivered = d;
+    this->dropped = dr;
+    this->skipped = s;
+    this->drop_reason = reason;
+    this->done.store(true);
+  }
+};
+
+/// finish() sets the totals under the mutex but `done` after leaving it, then notifies:
+/// the write of `done` races with the waiter's check under the mutex (and the waiter may
+/// check `done`, false, the finaliser set it and notify before the waiter parks — a lost
+/// wake-up). Restated as above, with that one change.
+template <class A>
+struct completion_done_unlocked_state : sigs::detail::basic_completion_state<A> {
+  void finish(std::uint64_t d, std::uint64_t dr, std::uint64_t s, std::error_code reason) {
+    {
+      std::lock_guard<typename A::mutex> lock(this->mutex);
+      this->delivered = d;
+      this->dropped = dr;
+      this->skipped = s;
+      this->drop_reason = reason;
+    }
+    this->done.store(true);  // the mutation: outside the lock
+    this->cv.notify_all();
+  }
+};
+
+struct completion_notify_first : production {
+  static constexpr const char* name = "completion_notify_first";
+  template <class A>
+  using completion_state = completion_notify_first_state<A>;
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return s == scenario::completion_wait ? rl::test_result_deadlock : rl::test_result_success;
+  }
+};
+
+struct completion_done_unlocked : production {
+  static constexpr const char* name = "completion_done_unlocked";
+  template <class A>
+  using completion_state = completion_done_unlocked_state<A>;
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return s == scenario::completion_wait ? rl::test_result_data_race : rl::test_result_success;
+  }
+};
+
 // ---- domain mutants: a thin subclass of the production hazard_domain --------------------
 
 /// collect() still reads every slot but forgets what it found: scans free snapshots that
@@ -461,6 +778,38 @@ using model_mutation = wait_ignores_hazards;
 using model_mutation = overflow_ignored;
 #elif defined(SIGS_MUTANT_SHARED_SLOT)
 using model_mutation = shared_slot;
+#elif defined(SIGS_MUTANT_QUEUE_PUBLISH_RELAXED)
+using model_mutation = queue_publish_relaxed;
+#elif defined(SIGS_MUTANT_QUEUE_CONSUME_RELAXED)
+using model_mutation = queue_consume_relaxed;
+#elif defined(SIGS_MUTANT_QUEUE_HANDBACK_RELAXED)
+using model_mutation = queue_handback_relaxed;
+#elif defined(SIGS_MUTANT_QUEUE_REUSE_RELAXED)
+using model_mutation = queue_reuse_relaxed;
+#elif defined(SIGS_MUTANT_QUEUE_POP_SPLIT_CAS)
+using model_mutation = queue_pop_split_cas;
+#elif defined(SIGS_MUTANT_QUEUE_PUSH_SPLIT_CAS)
+using model_mutation = queue_push_split_cas;
+#elif defined(SIGS_MUTANT_QUEUE_CLOSE_SPLIT)
+using model_mutation = queue_close_split;
+#elif defined(SIGS_MUTANT_ENVELOPE_RELEASE_RELAXED)
+using model_mutation = envelope_release_relaxed;
+#elif defined(SIGS_MUTANT_ENVELOPE_RELEASE_NO_ACQUIRE)
+using model_mutation = envelope_release_no_acquire;
+#elif defined(SIGS_MUTANT_ENVELOPE_CLAIM_SPLIT)
+using model_mutation = envelope_claim_split;
+#elif defined(SIGS_MUTANT_DRAIN_RELEASE_RELAXED)
+using model_mutation = drain_release_relaxed;
+#elif defined(SIGS_MUTANT_DRAIN_ACQUIRE_RELAXED)
+using model_mutation = drain_acquire_relaxed;
+#elif defined(SIGS_MUTANT_DRAIN_UNLOCKED)
+using model_mutation = drain_unlocked;
+#elif defined(SIGS_MUTANT_DRAIN_NOTIFY_UNLOCKED)
+using model_mutation = drain_notify_unlocked;
+#elif defined(SIGS_MUTANT_COMPLETION_NOTIFY_FIRST)
+using model_mutation = completion_notify_first;
+#elif defined(SIGS_MUTANT_COMPLETION_DONE_UNLOCKED)
+using model_mutation = completion_done_unlocked;
 #else
 using model_mutation = production;
 #endif
@@ -469,6 +818,12 @@ using model_policy = relacy_atomics_t<model_mutation::policy_mutation>;
 
 template <std::size_t Slots>
 using model_domain = typename model_mutation::template domain<model_policy, Slots>;
+
+/// The completion state and in-flight count the completion models instantiate.
+template <class A>
+using model_completion_state = typename model_mutation::template completion_state<A>;
+template <class A>
+using model_in_flight_count = typename model_mutation::template in_flight_count<A>;
 
 /// The result the current build must produce for scenario `s`.
 constexpr rl::test_result_e expected_result(scenario s) noexcept { return model_mutation::expect(s); }

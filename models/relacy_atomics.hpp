@@ -2,8 +2,9 @@
 //
 // The protocol headers name atomics, plain shared variables, the writer mutex and spin
 // waits only through a policy `A`. This header gives `A` the shape of
-// sigs::detail::std_atomics over Relacy's rl::atomic / rl::var / rl::mutex, so the model
-// checker runs the *production* hazard.hpp and signal_core.hpp, not a copy:
+// sigs::detail::std_atomics over Relacy's rl::atomic / rl::var / rl::mutex /
+// rl::condition_variable, so the model checker runs the *production* hazard.hpp,
+// signal_core.hpp, mpmc_queue.hpp, envelope.hpp, in_flight.hpp and completion.hpp, not a copy:
 //
 //   using core = sigs::detail::signal_core<relacy_atomics, int,
 //                                          sigs::detail::hazard_domain<relacy_atomics, 2>>;
@@ -50,6 +51,15 @@
 //   - std::chrono clocks, std::stop_token and std::string are real, not modelled.
 //   - Relacy threads are fibers of one OS thread: thread_local does not separate them, so a
 //     model passes each thread's hazard record explicitly (acquire_record()).
+//   - Plain memory is no scheduling point: Relacy switches threads only at rl operations,
+//     so a plain write right after an unlock happens "at once" with it. A protocol flag
+//     whose timing matters must be an A::var (completion_state::done is one).
+//   - rl::condition_variable allows spurious wake-ups (at most 10 per wait) and reports a
+//     thread blocked for ever as DEADLOCK; timed waits (wait_for/wait_until) are not
+//     offered by this policy and not modelled.
+//   - mpmc_queue's cell storage is raw bytes: Relacy sees the payload through the element
+//     type's own rl::var and the cell's A::var shadow `turn` (read in an assert(): the
+//     queue family is built without NDEBUG).
 //   - Bounded search: random schedules and context bounds 1-2, not every interleaving.
 #pragma once
 
@@ -57,7 +67,10 @@
 // malloc, free, assert, memory_order_* and pthread names, which must not reach them.
 #include <algorithm>
 #include <atomic>
+#include <bit>
+#include <cassert>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -66,10 +79,12 @@
 #include <exception>
 #include <functional>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <new>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -78,8 +93,12 @@
 #include <vector>
 
 #include <sigs/context.hpp>
+#include <sigs/completion.hpp>
 #include <sigs/detail/atomics.hpp>
+#include <sigs/detail/envelope.hpp>
 #include <sigs/detail/hazard.hpp>
+#include <sigs/detail/in_flight.hpp>
+#include <sigs/detail/mpmc_queue.hpp>
 #include <sigs/detail/signal_core.hpp>
 #include <sigs/emit_result.hpp>
 #include <sigs/errors.hpp>
@@ -109,7 +128,7 @@
 namespace sigs::models {
 
 /// The operation a mutant is asked about.
-enum class op { load, store, exchange, cas_strong, cas_weak, fetch_add, fetch_sub };
+enum class op { load, store, exchange, cas_strong, cas_weak, fetch_add, fetch_sub, fetch_or };
 
 /// True when `func` (a __builtin_FUNCTION() result) names the function `name`. g++ appends
 /// template arguments ("protect<snapshot, ...>"), clang does not.
@@ -151,7 +170,8 @@ struct no_mutation {
   static std::memory_order order(op, std::memory_order mo, const char* /*func*/) noexcept {
     return mo;
   }
-  /// True: perform this compare_exchange as a separate load and store (not atomic).
+  /// True: perform this compare_exchange (or fetch_add, fetch_or) as a separate load and
+  /// store (not atomic).
   template <class T>
   static bool split_cas(op, const char* /*func*/) noexcept {
     return false;
@@ -234,11 +254,30 @@ struct relacy_atomics_t {
 
     template <class D>
     T fetch_add(D d, std::memory_order mo = std::memory_order_seq_cst, rl::debug_info info = SIGS_RL_HERE) {
+      if constexpr (!std::is_same_v<Mutation, no_mutation>) {
+        if (Mutation::template split_cas<T>(op::fetch_add, info.func_)) {
+          // Not atomic: another thread may act between the load and the store.
+          const stored cur = a_.load(rl::mo_relaxed, info);
+          a_.store(static_cast<stored>(cur + d), rl::mo_relaxed, info);
+          return cur;
+        }
+      }
       return a_.fetch_add(d, to_rl(Mutation::template order<T>(op::fetch_add, mo, info.func_)), info);
     }
     template <class D>
     T fetch_sub(D d, std::memory_order mo = std::memory_order_seq_cst, rl::debug_info info = SIGS_RL_HERE) {
       return a_.fetch_sub(d, to_rl(Mutation::template order<T>(op::fetch_sub, mo, info.func_)), info);
+    }
+    T fetch_or(T v, std::memory_order mo = std::memory_order_seq_cst, rl::debug_info info = SIGS_RL_HERE) {
+      if constexpr (!std::is_same_v<Mutation, no_mutation>) {
+        if (Mutation::template split_cas<T>(op::fetch_or, info.func_)) {
+          // Not atomic: another thread may act between the load and the store.
+          const stored cur = a_.load(rl::mo_relaxed, info);
+          a_.store(cur | v, rl::mo_relaxed, info);
+          return cur;
+        }
+      }
+      return a_.fetch_or(v, to_rl(Mutation::template order<T>(op::fetch_or, mo, info.func_)), info);
     }
 
    private:
@@ -300,6 +339,27 @@ struct relacy_atomics_t {
 
    private:
     rl::mutex m_;
+  };
+
+  /// std::condition_variable-shaped, over rl::condition_variable (which allows spurious
+  /// wake-ups and reports a thread blocked forever as DEADLOCK). Only what in_flight.hpp and
+  /// completion.hpp use: wait with a predicate under std::unique_lock<mutex>, notify_all.
+  class condition_variable {
+   public:
+    condition_variable() = default;
+    condition_variable(const condition_variable&) = delete;
+    condition_variable& operator=(const condition_variable&) = delete;
+
+    template <class Pred>
+    void wait(std::unique_lock<mutex>& lock, Pred pred, rl::debug_info info = SIGS_RL_HERE) {
+      // rl::condition_variable's own predicate overload does not compile; this is its loop.
+      while (!pred()) cv_.wait(*lock.mutex(), info);
+    }
+    void notify_all(rl::debug_info info = SIGS_RL_HERE) { cv_.notify_all(info); }
+    void notify_one(rl::debug_info info = SIGS_RL_HERE) { cv_.notify_one(info); }
+
+   private:
+    rl::condition_variable cv_;
   };
 
   /// Every spin or wait loop calls this; Relacy then schedules another thread instead of

@@ -47,6 +47,8 @@
 #include <sigs/completion.hpp>
 #include <sigs/context.hpp>
 #include <sigs/detail/basic_signal.hpp>
+#include <sigs/detail/envelope.hpp>
+#include <sigs/detail/in_flight.hpp>
 #include <sigs/detail/mpmc_queue.hpp>
 #include <sigs/detail/thread_record.hpp>
 #include <sigs/errors.hpp>
@@ -166,19 +168,16 @@ class async_signal : public detail::basic_signal<T> {
   enum class mode { plain, try_only, inline_run };
 
   /// One emission: the payload, the held snapshot, and who has claimed which listener.
-  /// Recycled through cache_.
-  struct envelope {
+  /// Recycled through cache_. The lock-free bookkeeping (next, refs, delivered, dropped,
+  /// skipped: claim(), add_counts(), release_ref() (R), totals()) is detail::envelope_tally,
+  /// model-checked in models/envelope_models.cpp.
+  struct envelope : detail::envelope_tally<> {
     explicit envelope(async_signal* o) : owner(o) {}
     async_signal* owner;
     snapshot* snap = nullptr;
     std::optional<T> payload;
     context ctx;
     std::shared_ptr<detail::completion_state> done;
-    std::atomic<std::size_t> next{0};         // next listener index to claim
-    std::atomic<std::uint32_t> refs{0};       // the emitter's + one per queued copy
-    std::atomic<std::uint64_t> delivered{0};  // the three outcomes, summed by copies
-    std::atomic<std::uint64_t> dropped{0};
-    std::atomic<std::uint64_t> skipped{0};
     std::error_code drop_reason;  // set by the emitter (before its last ref) or a copy
     std::mutex reason_mutex;      // guards drop_reason against several copies
     bool rejected = false;        // a try_emit that failed: nothing is counted as dropped
@@ -228,7 +227,7 @@ class async_signal : public detail::basic_signal<T> {
       if (run_here) {
         run(*env, false);
       } else {
-        env->refs.fetch_add(1, std::memory_order_relaxed);  // relaxed: the push publishes it
+        env->add_ref();
         // Read before the push: the worker that takes the first copy still counts as idle.
         const std::size_t idle = snap->size > 1 ? pool_.idle_workers() : 0;
         worker_pool::task t = deliver{env};
@@ -280,7 +279,7 @@ class async_signal : public detail::basic_signal<T> {
     const std::size_t want = std::min<std::size_t>(env.snap->size, idle_workers);
     for (std::size_t i = 1; i < want; ++i) {
       if (env.next.load(std::memory_order_relaxed) >= env.snap->size) return;  // relaxed: a hint
-      env.refs.fetch_add(1, std::memory_order_relaxed);  // relaxed: the push publishes it
+      env.add_ref();
       worker_pool::task t = deliver{&env};
       if (pool_.try_submit(t)) return;  // refused: t's destructor drops the reference
     }
@@ -318,9 +317,7 @@ class async_signal : public detail::basic_signal<T> {
       const std::size_t n = env.snap->size;
       std::uint64_t delivered = 0, dropped = 0, skipped = 0;
       for (;;) {
-        // relaxed: only the RMW's atomicity matters (each index claimed once); the
-        // envelope's contents were published by the pool's push.
-        const std::size_t i = env.next.fetch_add(1, std::memory_order_relaxed);
+        const std::size_t i = env.claim();  // each index claimed once; see envelope_tally
         if (i >= n) break;
         entry_t& e = *env.snap->items()[i];
         std::optional<detail::failure> fail;
@@ -341,10 +338,7 @@ class async_signal : public detail::basic_signal<T> {
             break;
         }
       }
-      // relaxed: published to the finalizer by the acq_rel reference drop below (R).
-      env.delivered.fetch_add(delivered, std::memory_order_relaxed);
-      env.dropped.fetch_add(dropped, std::memory_order_relaxed);
-      env.skipped.fetch_add(skipped, std::memory_order_relaxed);
+      env.add_counts(delivered, dropped, skipped);  // published by (R), release_ref()
     }
     if (release) release_ref(env);
   }
@@ -363,19 +357,21 @@ class async_signal : public detail::basic_signal<T> {
     if (!env.drop_reason) env.drop_reason = why;
   }
 
-  /// (R) acq_rel: each copy releases its counts; the last one acquires all of them.
+  /// (R) acq_rel (envelope_tally::release_ref): each copy releases its counts; the last
+  /// one acquires all of them.
   void release_ref(envelope& env) noexcept {
-    if (env.refs.fetch_sub(1, std::memory_order_acq_rel) == 1) finalize(env);
+    if (env.release_ref()) finalize(env);
   }
 
   /// The last reference is gone: every listener of the emission ran, was skipped, or was
   /// never claimed (queue refused it, pool discarded it) and is counted dropped now.
   void finalize(envelope& env) noexcept {
     const std::size_t n = env.snap->size;
-    const std::size_t claimed = std::min(env.next.load(std::memory_order_relaxed), n);  // relaxed: ordered by (R)
-    std::uint64_t delivered = env.delivered.load(std::memory_order_relaxed);  // relaxed: ordered by (R)
-    std::uint64_t dropped = env.dropped.load(std::memory_order_relaxed);
-    std::uint64_t skipped = env.skipped.load(std::memory_order_relaxed);
+    const auto totals = env.totals(n);  // relaxed loads, ordered by (R)
+    const std::size_t claimed = totals.claimed;
+    const std::uint64_t delivered = totals.delivered;
+    std::uint64_t dropped = totals.dropped;
+    const std::uint64_t skipped = totals.skipped;
     if (env.rejected) {
       rejected_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
     } else {
@@ -400,20 +396,13 @@ class async_signal : public detail::basic_signal<T> {
 
   // ---- in-flight accounting (queue_capacity, drain) ------------------------------------
 
-  /// Counts one more emission in flight, unless queue_capacity is reached.
-  bool reserve() noexcept {
-    if (capacity_ == 0) {
-      in_flight_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a count; see unreserve()
-      return true;
-    }
-    std::size_t cur = in_flight_.load(std::memory_order_relaxed);  // relaxed: the CAS re-checks
-    while (cur < capacity_) {
-      if (in_flight_.compare_exchange_weak(cur, cur + 1, std::memory_order_relaxed)) return true;  // relaxed: a count
-    }
-    return false;
-  }
+  // The count and its orders (I1/I2) are detail::in_flight_count, model-checked in
+  // models/completion_models.cpp; the idle mutex and condition variable stay here.
 
-  void force_reserve() noexcept { in_flight_.fetch_add(1, std::memory_order_relaxed); }  // relaxed: a count
+  /// Counts one more emission in flight, unless queue_capacity is reached.
+  bool reserve() noexcept { return in_flight_.reserve(capacity_); }
+
+  void force_reserve() noexcept { in_flight_.force_reserve(); }
 
   /// block policy at queue_capacity: polls for room, honouring the context.
   std::error_code wait_reserve(const context& ctx) {
@@ -436,29 +425,16 @@ class async_signal : public detail::basic_signal<T> {
 
   /// One emission finished. A decrement that may reach zero is made under idle_mutex_, so
   /// wait_idle() can only see zero once this thread no longer touches the signal.
-  void unreserve() noexcept {
-    std::size_t cur = in_flight_.load(std::memory_order_relaxed);  // relaxed: the CAS re-checks
-    while (cur > 1) {
-      // (I1) release: pairs with wait_idle()'s acquire (I2); orders this emission's work
-      // before a drain that sees the count drop.
-      if (in_flight_.compare_exchange_weak(cur, cur - 1, std::memory_order_release, std::memory_order_relaxed)) return;
-    }
-    std::lock_guard<std::mutex> lock(idle_mutex_);
-    in_flight_.fetch_sub(1, std::memory_order_release);  // (I1)
-    idle_cv_.notify_all();
-  }
+  void unreserve() noexcept { in_flight_.unreserve(idle_mutex_, idle_cv_); }
 
-  void wait_idle() {
-    std::unique_lock<std::mutex> lock(idle_mutex_);
-    idle_cv_.wait(lock, [&] { return in_flight_.load(std::memory_order_acquire) == 0; });  // (I2) pairs with (I1)
-  }
+  void wait_idle() { in_flight_.wait_idle(idle_mutex_, idle_cv_); }
 
   worker_pool& pool_;
   const std::size_t capacity_;
   const overflow_policy policy_;
   detail::mpmc_queue<envelope*> cache_;
 
-  alignas(detail::cache_line) std::atomic<std::size_t> in_flight_{0};
+  alignas(detail::cache_line) detail::in_flight_count<> in_flight_;
   std::atomic<std::uint64_t> delivered_{0};
   std::atomic<std::uint64_t> dropped_{0};
   std::atomic<std::uint64_t> skipped_{0};

@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include <sigs/detail/atomics.hpp>
 #include <sigs/listener.hpp>
 
 namespace sigs {
@@ -35,11 +36,22 @@ struct delivery_failure {
 
 namespace detail {
 
-/// Shared by a completion handle and the workers of its emission.
-struct completion_state {
-  mutable std::mutex mutex;
-  std::condition_variable cv;
-  bool done = false;
+/// Shared by a completion handle and the workers of its emission. Always held through a
+/// std::shared_ptr: the finaliser's reference keeps it alive until finish() has returned,
+/// so a waiter may drop its handle as soon as wait() returns.
+///
+/// Written against an atomics policy `A` (sigs/detail/atomics.hpp: mutex,
+/// condition_variable) so that models/ runs this very code under Relacy
+/// (models/completion_models.cpp); production uses `completion_state`.
+template <class A = std_atomics>
+struct basic_completion_state {
+  using mutex_type = typename A::mutex;
+
+  mutable mutex_type mutex;
+  typename A::condition_variable cv;
+  // Guarded by `mutex`. A policy var (a plain bool in production) so that the model
+  // checker sees every access to it.
+  typename A::template var<bool> done{false};
   std::vector<delivery_failure> failures;
   std::uint64_t delivered = 0;
   std::uint64_t dropped = 0;
@@ -47,22 +59,51 @@ struct completion_state {
   std::error_code drop_reason;  // why the first dropped delivery was dropped
 
   void add_failure(delivery_failure f) {
-    std::lock_guard<std::mutex> lock(mutex);
+    std::lock_guard<mutex_type> lock(mutex);
     failures.push_back(std::move(f));
   }
 
+  /// The finaliser's last word. `done` is set under the mutex, with the totals: a waiter
+  /// checks it under the same mutex, so it either sees it or is already waiting when the
+  /// notify comes (no lost wake-up), and everything before finish() happens-before the
+  /// waiter's return (the mutex).
   void finish(std::uint64_t d, std::uint64_t dr, std::uint64_t s, std::error_code reason) {
     {
-      std::lock_guard<std::mutex> lock(mutex);
+      std::lock_guard<mutex_type> lock(mutex);
       delivered = d;
       dropped = dr;
       skipped = s;
       drop_reason = reason;
-      done = true;
+      done.store(true);
     }
     cv.notify_all();
   }
+
+  [[nodiscard]] bool is_done() const {
+    std::lock_guard<mutex_type> lock(mutex);
+    return done.load();
+  }
+
+  /// Blocks until finish() has run.
+  void wait() {
+    std::unique_lock<mutex_type> lock(mutex);
+    cv.wait(lock, [&] { return done.load(); });
+  }
+
+  template <class Rep, class Period>
+  bool wait_for(std::chrono::duration<Rep, Period> timeout) {
+    std::unique_lock<mutex_type> lock(mutex);
+    return cv.wait_for(lock, timeout, [&] { return done.load(); });
+  }
+
+  template <class Clock, class Duration>
+  bool wait_until(std::chrono::time_point<Clock, Duration> deadline) {
+    std::unique_lock<mutex_type> lock(mutex);
+    return cv.wait_until(lock, deadline, [&] { return done.load(); });
+  }
 };
+
+using completion_state = basic_completion_state<>;
 
 }  // namespace detail
 
@@ -78,32 +119,28 @@ class completion {
   /// True once every listener of the emission has finished, been dropped or been skipped.
   [[nodiscard]] bool done() const {
     if (!state_) return true;
-    std::lock_guard<std::mutex> lock(state_->mutex);
-    return state_->done;
+    return state_->is_done();
   }
 
   /// Blocks until done(). Memory ordering: everything the listeners did happens-before
   /// wait() returns.
   void wait() const {
     if (!state_) return;
-    std::unique_lock<std::mutex> lock(state_->mutex);
-    state_->cv.wait(lock, [&] { return state_->done; });
+    state_->wait();
   }
 
   /// Waits at most `timeout`; returns done().
   template <class Rep, class Period>
   bool wait_for(std::chrono::duration<Rep, Period> timeout) const {
     if (!state_) return true;
-    std::unique_lock<std::mutex> lock(state_->mutex);
-    return state_->cv.wait_for(lock, timeout, [&] { return state_->done; });
+    return state_->wait_for(timeout);
   }
 
   /// Waits until `deadline` at the latest; returns done().
   template <class Clock, class Duration>
   bool wait_until(std::chrono::time_point<Clock, Duration> deadline) const {
     if (!state_) return true;
-    std::unique_lock<std::mutex> lock(state_->mutex);
-    return state_->cv.wait_until(lock, deadline, [&] { return state_->done; });
+    return state_->wait_until(deadline);
   }
 
   /// The first listener failure; else, if deliveries were dropped, why (backpressure,

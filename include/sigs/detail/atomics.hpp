@@ -6,6 +6,8 @@
 //   typename A::template atomic<T>   a std::atomic-shaped object (load/store/exchange/CAS/fetch_*)
 //   typename A::template var<T>      a plain shared variable: load()/store(); racing on it is a bug
 //   typename A::mutex                lock()/unlock()
+//   typename A::condition_variable   wait(std::unique_lock<A::mutex>&, pred), notify_all()
+//                                    (in_flight.hpp, completion.hpp)
 //   A::yield()                       called in every spin or wait loop
 // and, optionally (hazard.hpp checks with `requires`), the asymmetric-fence hooks:
 //   A::asymmetric_fence_available()  true when the writer-side barrier below works here
@@ -13,8 +15,8 @@
 //   A::writer_barrier()              a barrier executed on every CPU running this process
 //
 // Production instantiates the protocol with `std_atomics`. models/relacy_atomics.hpp defines
-// the same shape over Relacy's rl::atomic / rl::var / rl::mutex, so the model checker runs
-// the *same* headers. Known gaps of each backend:
+// the same shape over Relacy's rl::atomic / rl::var / rl::mutex / rl::condition_variable,
+// so the model checker runs the *same* headers. Known gaps of each backend:
 //   - std: none; this is what ships.
 //   - relacy: no membarrier(); the Relacy policy's writer_barrier() is Relacy's system-wide
 //     fence (its model of FlushProcessWriteBuffers, the same primitive), so both read paths
@@ -22,6 +24,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 
@@ -45,6 +48,7 @@ struct std_atomics {
   };
 
   using mutex = std::mutex;
+  using condition_variable = std::condition_variable;
 
   static void yield() noexcept { std::this_thread::yield(); }
 

@@ -1,0 +1,103 @@
+// models/completion_models.cpp — the two blocking hand-overs at the end of an async
+// emission, on the production code over the Relacy policy (rl::mutex,
+// rl::condition_variable, which reports a thread blocked for ever as DEADLOCK):
+//   - completion.hpp's basic_completion_state: finish() by the finaliser against wait()
+//     (completion::wait, emit_and_wait);
+//   - in_flight.hpp's in_flight_count: unreserve() by finalisers (a CAS fast path above 1,
+//     a locked decrement to zero) against wait_idle() (drain(), ~async_signal).
+#include "model.hpp"
+
+namespace sigs::models {
+namespace {
+
+using completion_t = model_completion_state<model_policy>;
+using in_flight_t = model_in_flight_count<model_policy>;
+
+/// (w) finish() against wait().
+///
+///   thread 0 (finaliser): write the emission's results (rl::var); finish(2, 1, 0, reason)
+///   thread 1 (waiter):    wait(); read the results and the totals
+///
+/// Proves: no lost wake-up (the waiter either sees `done` or is waiting when the notify
+/// comes: DEADLOCK otherwise); everything the finaliser did before finish() happens-before
+/// wait() returns (the mutex; DATA RACE on the results otherwise); the totals read after
+/// wait() are the ones finish() set. The state is not destroyed by the waiter: in production
+/// it is shared through std::shared_ptr, and the finaliser's reference keeps it alive until
+/// finish() has returned.
+struct completion_wait : rl::test_suite<completion_wait, 2, expected_result(scenario::completion_wait)> {
+  completion_t* state = nullptr;
+  rl::var<int> results;
+
+  void before() {
+    state = new completion_t;
+    results(RL_INFO) = 0;
+  }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      results(RL_INFO).store(1);
+      state->finish(2, 1, 0, sigs::errc::pool_stopped);
+    } else {
+      state->wait();
+      RL_ASSERT(results(RL_INFO).load() == 1);
+      RL_ASSERT(state->is_done());
+      RL_ASSERT(state->delivered == 2 && state->dropped == 1 && state->skipped == 0);
+      RL_ASSERT(state->drop_reason == sigs::errc::pool_stopped);
+    }
+  }
+
+  void after() { delete state; }
+};
+
+/// What a signal owns for drain(): the count, the idle mutex and condition variable, and
+/// state its finalisers touch (rl::var), all destroyed by the drainer.
+struct drain_signal {
+  in_flight_t in_flight;
+  typename model_policy::mutex idle_mutex;
+  typename model_policy::condition_variable idle_cv;
+  rl::var<int> work[2];
+};
+
+/// (d) Two finalisers against drain() and the signal's destruction.
+///
+///   before:             two emissions in flight (force_reserve twice)
+///   thread 0, 1 (finalisers): write work[i] (the finaliser's last use of the signal);
+///                       unreserve()
+///   thread 2 (drainer): wait_idle(); read work[0], work[1]; destroy the signal
+///
+/// Proves: wait_idle() returns only once both emissions are counted out, after every
+/// finaliser's accesses (I1 release / I2 acquire, through the fast path's release
+/// sequence, and the idle mutex: DATA RACE on work[] otherwise); the finaliser that takes
+/// the count to zero touches nothing after the drainer can return — it decrements and
+/// notifies under the idle mutex — so destroying the signal right after is safe (a notify
+/// or unlock on the destroyed mutex / condition variable is reported otherwise); and no
+/// lost wake-up (DEADLOCK otherwise).
+struct drain_last : rl::test_suite<drain_last, 3, expected_result(scenario::drain_last)> {
+  drain_signal* sig = nullptr;
+
+  void before() {
+    sig = new drain_signal;
+    for (auto& w : sig->work) w(RL_INFO) = 0;
+    sig->in_flight.force_reserve();
+    sig->in_flight.force_reserve();
+  }
+
+  void thread(unsigned index) {
+    if (index < 2) {
+      drain_signal* s = sig;  // as finalize(): the envelope's owner, read before the last step
+      s->work[index](RL_INFO).store(1);
+      s->in_flight.unreserve(s->idle_mutex, s->idle_cv);
+    } else {
+      sig->in_flight.wait_idle(sig->idle_mutex, sig->idle_cv);
+      RL_ASSERT(sig->work[0](RL_INFO).load() == 1 && sig->work[1](RL_INFO).load() == 1);
+      RL_ASSERT(sig->in_flight.load(std::memory_order_relaxed) == 0);
+      delete sig;  // ~async_signal after drain()
+    }
+  }
+};
+
+}  // namespace
+}  // namespace sigs::models
+
+SIGS_MODEL_MAIN(SIGS_MODEL("completion_wait", sigs::models::completion_wait),
+                SIGS_MODEL("drain_last", sigs::models::drain_last))
