@@ -180,9 +180,12 @@ class worker_pool {
   // Read by every producer after each push / every worker after each pop; written only
   // when a worker goes to sleep or a producer blocks. state_ is read on every task.
   alignas(detail::cache_line) std::atomic<unsigned> sleepers_{0};
-  std::atomic<unsigned> idle_{0};  // workers inside wait_for_work(); see idle_workers()
   std::atomic<unsigned> space_waiters_{0};
   std::atomic<run_state> state_{run_state::running};
+
+  // Written by workers at every switch between busy and idle, read by emitters of several
+  // listeners: kept off the line of sleepers_, which every push reads.
+  alignas(detail::cache_line) std::atomic<unsigned> idle_{0};  // see idle_workers()
 
   // Rare-path counters, off the hot lines.
   alignas(detail::cache_line) std::atomic<std::uint64_t> rejected_{0};
