@@ -378,9 +378,11 @@ class async_signal : public detail::basic_signal<T> {
       if (claimed < n && !env.drop_reason) env.drop_reason = errc::pool_stopped;  // discarded
       dropped += n - claimed;
     }
-    delivered_.fetch_add(delivered, std::memory_order_relaxed);  // relaxed: statistics
-    dropped_.fetch_add(dropped, std::memory_order_relaxed);
-    skipped_.fetch_add(skipped, std::memory_order_relaxed);
+    // relaxed: statistics. Zeros are not added: every RMW here takes a line that all
+    // workers share, and dropped/skipped are almost always zero.
+    if (delivered) delivered_.fetch_add(delivered, std::memory_order_relaxed);
+    if (dropped) dropped_.fetch_add(dropped, std::memory_order_relaxed);
+    if (skipped) skipped_.fetch_add(skipped, std::memory_order_relaxed);
     if (env.done) {
       env.done->finish(delivered, dropped, skipped, env.drop_reason);
       env.done.reset();
