@@ -9,9 +9,10 @@
 //     the hazard publish (H1);
 //   - through the Domain parameter of signal_core: a thin subclass of the production
 //     hazard_domain whose collect() or guard misbehaves;
-//   - for the completion models, through the state and count types they instantiate
-//     (completion_state<A>, in_flight_count<A> below): a thin subclass of the production
-//     in_flight_count that hands unreserve() another mutex or condition variable, or —
+//   - for the completion and wake models, through the state and count types they
+//     instantiate (completion_state<A>, in_flight_count<A>, wake_count<A> below): a thin
+//     subclass of the production in_flight_count / wake_count that hands unreserve() /
+//     wake_one() another mutex or condition variable, or —
 //     only where a statement must move, which no hook can do — a subclass restating
 //     completion_state::finish() with that one change.
 // A mutant also declares, per scenario, the result Relacy must report for it; the ctest of
@@ -47,6 +48,10 @@ enum class scenario {
   // detail::basic_completion_state, detail::in_flight_count (completion_models.cpp).
   completion_wait,
   drain_last,
+  // detail::wake_count (wake_models.cpp).
+  wake_work,
+  wake_two_workers,
+  wake_space,
 };
 
 /// The production hazard_domain with the models' settings: the fence mode chosen by the
@@ -72,6 +77,9 @@ struct production : no_mutation {
   using completion_state = sigs::detail::basic_completion_state<A>;
   template <class A>
   using in_flight_count = sigs::detail::in_flight_count<A>;
+  /// The wake count the wake models instantiate.
+  template <class A>
+  using wake_count = sigs::detail::wake_count<A>;
   static constexpr rl::test_result_e expect(scenario) noexcept { return rl::test_result_success; }
 };
 
@@ -736,6 +744,80 @@ struct shared_slot : production {
 
 // ---- this build -------------------------------------------------------------------------
 
+// ---- the pool's sleep/wake handshake (wake_models.cpp) ----------------------------------
+// wake_count::wake_one()'s fence is (F1) for a producer and (F3) for a worker that freed a
+// cell; sleep()'s is (F2) for a worker and (F4) for a producer waiting for room: one code,
+// so each mutant weakens both handshakes and both scenarios must catch it.
+
+/// A wake_count fence with another order (relaxed: removed). Expected: a lost wake-up.
+constexpr rl::test_result_e lost_wakeup(scenario s) noexcept {
+  return s == scenario::wake_work || s == scenario::wake_two_workers || s == scenario::wake_space
+             ? rl::test_result_deadlock
+             : rl::test_result_success;
+}
+
+template <class Self>
+struct wake_fence_mutant : production {
+  static constexpr rl::test_result_e expect(scenario s) noexcept { return lost_wakeup(s); }
+  static std::memory_order fence_order(std::memory_order mo, const char* func) noexcept {
+    return called_from(func, Self::function) ? Self::weakened : mo;
+  }
+};
+
+/// (F1)/(F3) removed: the notifier's relaxed read of the count may miss the sleeper's
+/// increment while the sleeper's re-check misses the event.
+struct wake_f1_removed : wake_fence_mutant<wake_f1_removed> {
+  static constexpr const char* name = "wake_f1_removed";
+  using policy_mutation = wake_f1_removed;
+  static constexpr const char* function = "wake_one";
+  static constexpr std::memory_order weakened = std::memory_order_relaxed;
+};
+
+/// (F1)/(F3) acq_rel instead of seq_cst: not in the total order S, so the same.
+struct wake_f1_acq_rel : wake_fence_mutant<wake_f1_acq_rel> {
+  static constexpr const char* name = "wake_f1_acq_rel";
+  using policy_mutation = wake_f1_acq_rel;
+  static constexpr const char* function = "wake_one";
+  static constexpr std::memory_order weakened = std::memory_order_acq_rel;
+};
+
+/// (F2)/(F4) removed.
+struct wake_f2_removed : wake_fence_mutant<wake_f2_removed> {
+  static constexpr const char* name = "wake_f2_removed";
+  using policy_mutation = wake_f2_removed;
+  static constexpr const char* function = "sleep";
+  static constexpr std::memory_order weakened = std::memory_order_relaxed;
+};
+
+/// (F2)/(F4) acq_rel instead of seq_cst.
+struct wake_f2_acq_rel : wake_fence_mutant<wake_f2_acq_rel> {
+  static constexpr const char* name = "wake_f2_acq_rel";
+  using policy_mutation = wake_f2_acq_rel;
+  static constexpr const char* function = "sleep";
+  static constexpr std::memory_order weakened = std::memory_order_acq_rel;
+};
+
+/// The notifier does not take the sleeper's mutex: wake_one() is handed a mutex of its own.
+/// Its notify can then fall between the sleeper's re-check and its wait, and be lost.
+template <class A>
+struct wake_notify_unlocked_count : sigs::detail::wake_count<A> {
+  using base = sigs::detail::wake_count<A>;
+  template <class Mutex, class CondVar>
+  void wake_one(Mutex& /*sleepers_mutex*/, CondVar& cv) {
+    base::wake_one(own_, cv);
+  }
+
+ private:
+  typename A::mutex own_;
+};
+
+struct wake_notify_unlocked : production {
+  static constexpr const char* name = "wake_notify_unlocked";
+  template <class A>
+  using wake_count = wake_notify_unlocked_count<A>;
+  static constexpr rl::test_result_e expect(scenario s) noexcept { return lost_wakeup(s); }
+};
+
 #if defined(SIGS_MUTANT_HAZARD_PUBLISH_RELAXED)
 using model_mutation = hazard_publish_relaxed;
 #elif defined(SIGS_MUTANT_NO_REVALIDATE)
@@ -810,6 +892,16 @@ using model_mutation = drain_notify_unlocked;
 using model_mutation = completion_notify_first;
 #elif defined(SIGS_MUTANT_COMPLETION_DONE_UNLOCKED)
 using model_mutation = completion_done_unlocked;
+#elif defined(SIGS_MUTANT_WAKE_F1_REMOVED)
+using model_mutation = wake_f1_removed;
+#elif defined(SIGS_MUTANT_WAKE_F1_ACQ_REL)
+using model_mutation = wake_f1_acq_rel;
+#elif defined(SIGS_MUTANT_WAKE_F2_REMOVED)
+using model_mutation = wake_f2_removed;
+#elif defined(SIGS_MUTANT_WAKE_F2_ACQ_REL)
+using model_mutation = wake_f2_acq_rel;
+#elif defined(SIGS_MUTANT_WAKE_NOTIFY_UNLOCKED)
+using model_mutation = wake_notify_unlocked;
 #else
 using model_mutation = production;
 #endif
@@ -824,6 +916,10 @@ template <class A>
 using model_completion_state = typename model_mutation::template completion_state<A>;
 template <class A>
 using model_in_flight_count = typename model_mutation::template in_flight_count<A>;
+
+/// The wake count the wake models instantiate.
+template <class A>
+using model_wake_count = typename model_mutation::template wake_count<A>;
 
 /// The result the current build must produce for scenario `s`.
 constexpr rl::test_result_e expected_result(scenario s) noexcept { return model_mutation::expect(s); }

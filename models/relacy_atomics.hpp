@@ -4,7 +4,8 @@
 // waits only through a policy `A`. This header gives `A` the shape of
 // sigs::detail::std_atomics over Relacy's rl::atomic / rl::var / rl::mutex /
 // rl::condition_variable, so the model checker runs the *production* hazard.hpp,
-// signal_core.hpp, mpmc_queue.hpp, envelope.hpp, in_flight.hpp and completion.hpp, not a copy:
+// signal_core.hpp, mpmc_queue.hpp, envelope.hpp, in_flight.hpp, completion.hpp and wake.hpp,
+// not a copy:
 //
 //   using core = sigs::detail::signal_core<relacy_atomics, int,
 //                                          sigs::detail::hazard_domain<relacy_atomics, 2>>;
@@ -100,6 +101,7 @@
 #include <sigs/detail/in_flight.hpp>
 #include <sigs/detail/mpmc_queue.hpp>
 #include <sigs/detail/signal_core.hpp>
+#include <sigs/detail/wake.hpp>
 #include <sigs/emit_result.hpp>
 #include <sigs/errors.hpp>
 #include <sigs/listener.hpp>
@@ -182,6 +184,8 @@ struct no_mutation {
   static bool reuse_guess(std::memory_order, const char* /*func*/) noexcept {
     return false;
   }
+  /// The order a fence (A::fence) really has; relaxed: the fence is removed.
+  static std::memory_order fence_order(std::memory_order mo, const char* /*func*/) noexcept { return mo; }
   /// The value a load returns, given the value it read.
   template <class T>
   static T loaded(T v, std::memory_order, const char* /*func*/) noexcept {
@@ -342,8 +346,9 @@ struct relacy_atomics_t {
   };
 
   /// std::condition_variable-shaped, over rl::condition_variable (which allows spurious
-  /// wake-ups and reports a thread blocked forever as DEADLOCK). Only what in_flight.hpp and
-  /// completion.hpp use: wait with a predicate under std::unique_lock<mutex>, notify_all.
+  /// wake-ups and reports a thread blocked forever as DEADLOCK). Only what in_flight.hpp,
+  /// completion.hpp and wake.hpp (and its models) use: wait with a predicate under
+  /// std::unique_lock<mutex>, notify_all, notify_one.
   class condition_variable {
    public:
     condition_variable() = default;
@@ -365,6 +370,12 @@ struct relacy_atomics_t {
   /// Every spin or wait loop calls this; Relacy then schedules another thread instead of
   /// reporting a livelock under the context-bound scheduler.
   static void yield(rl::debug_info info = SIGS_RL_HERE) { rl::yield(1, info); }
+
+  /// std::atomic_thread_fence (wake.hpp). A relaxed fence does nothing (Relacy refuses it).
+  static void fence(std::memory_order mo, rl::debug_info info = SIGS_RL_HERE) {
+    const std::memory_order m = Mutation::fence_order(mo, info.func_);
+    if (m != std::memory_order_relaxed) rl::atomic_thread_fence(to_rl(m), info);
+  }
 
   /// The asymmetric-fence hooks (see the top of this file). Whether a domain uses them is
   /// its constructor's allow_asymmetric argument.

@@ -21,6 +21,11 @@
 // a later shutdown()'s lock synchronises with.
 // (F3)/(F4) are the same handshake between a worker that freed a cell (queue (4)) and a
 // producer about to wait for room (space_waiters_, space_mutex_).
+// Both are sigs/detail/wake.hpp's wake_count: (F1)/(F3) are its wake_one()'s fence (W1),
+// (F2)/(F4) its sleep()'s (W2), the increment, the re-check and the wait (the callable passed
+// to sleep(), under the mutex) and the decrement are sleep()'s; models/wake_models.cpp
+// model-checks that code under Relacy (docs/models.md). The fences are
+// std_atomics::fence(seq_cst) (see there for -Wtsan).
 //
 // Shutdown. request_stop() closes the queue — after which every push fails, so the set of
 // accepted tasks is final — and then publishes the new state with (S1). Workers in drain
@@ -33,22 +38,6 @@
 
 namespace sigs {
 namespace {
-
-// The fence of the handshakes above. g++ warns that ThreadSanitizer does not model fences
-// (-Wtsan). That is harmless here: no happens-before relation rests on these fences (data
-// travels through the queue's acquire/release pairs and the mutexes, which TSan sees), and
-// the instrumented fence still executes a real fence. Replacing it under TSan by an RMW on a
-// shared word, as is usual, would instead *add* happens-before edges that could hide real
-// races from TSan. So, unlike what detail/port.hpp anticipates for fences, nothing is
-// strengthened under SIGS_TSAN; only g++'s warning is silenced, here.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wtsan"
-#endif
-inline void full_fence() noexcept { std::atomic_thread_fence(std::memory_order_seq_cst); }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 // Yields before a worker sleeps / a producer blocks: covers the common short gaps without
 // the cost of a sleep and wake, and without burning a core for long.
@@ -180,22 +169,21 @@ std::error_code worker_pool::submit(task& t, const context& ctx) {
 
 std::error_code worker_pool::wait_for_space(task& t, const context& ctx) {
   std::unique_lock<std::mutex> lock(space_mutex_);
-  space_waiters_.fetch_add(1, std::memory_order_relaxed);  // relaxed: ordered by (F4)
-  // (F4) seq_cst fence, pairs with (F3): either our next push sees the cell a worker freed,
-  //      or that worker sees space_waiters_ > 0 and notifies space_cv_.
-  full_fence();
   detail::push_result result = detail::push_result::full;
   const auto pushed_or_closed = [&] {
     result = push_and_wake(t);
     return result != detail::push_result::full;
   };
-  if (const auto deadline = ctx.deadline()) {
-    space_cv_.wait_until(lock, ctx.stop_token(), *deadline, pushed_or_closed);
-  } else {
-    space_cv_.wait(lock, ctx.stop_token(), pushed_or_closed);
-  }
-  // relaxed: a stale non-zero value only costs a worker one needless notify.
-  space_waiters_.fetch_sub(1, std::memory_order_relaxed);
+  // space_waiters_ += 1, then (F4) seq_cst fence, pairs with (F3): either our next push
+  // (the predicate, before any wait) sees the cell a worker freed, or that worker sees
+  // space_waiters_ > 0 and notifies space_cv_. Then -= 1 (wake.hpp).
+  space_waiters_.sleep([&] {
+    if (const auto deadline = ctx.deadline()) {
+      space_cv_.wait_until(lock, ctx.stop_token(), *deadline, pushed_or_closed);
+    } else {
+      space_cv_.wait(lock, ctx.stop_token(), pushed_or_closed);
+    }
+  });
   // Cancelled or expired: we may have consumed a notification for a freed cell; pass it on.
   if (result == detail::push_result::full) space_cv_.notify_one();
   lock.unlock();
@@ -209,24 +197,18 @@ detail::push_result worker_pool::push_and_wake(task& t) {
   const detail::push_result r = queue_.try_push(t);
   if (r == detail::push_result::ok) {
     // (F1) seq_cst fence, pairs with (F2): either the sleeping-to-be worker's re-check
-    //      sees our element, or we see it in sleepers_ below.
-    full_fence();
-    if (sleepers_.load(std::memory_order_relaxed) != 0) {  // relaxed: ordered by (F1)
-      std::lock_guard<std::mutex> sync(work_mutex_);  // the sleeper is now in wait()
-      work_cv_.notify_one();
-    }
+    //      sees our element, or we see it in sleepers_ and notify work_cv_ under
+    //      work_mutex_ (wake.hpp).
+    sleepers_.wake_one(work_mutex_, work_cv_);
   }
   return r;
 }
 
 void worker_pool::after_pop() {
   // (F3) seq_cst fence, pairs with (F4): either the about-to-wait producer's push sees the
-  //      cell we just freed (queue (4)), or we see it in space_waiters_ below.
-  full_fence();
-  if (space_waiters_.load(std::memory_order_relaxed) != 0) {  // relaxed: ordered by (F3)
-    std::lock_guard<std::mutex> sync(space_mutex_);  // the waiter is now in wait()
-    space_cv_.notify_one();
-  }
+  //      cell we just freed (queue (4)), or we see it in space_waiters_ and notify
+  //      space_cv_ under space_mutex_ (wake.hpp).
+  space_waiters_.wake_one(space_mutex_, space_cv_);
 }
 
 void worker_pool::worker_main(worker_slot& me) {
@@ -255,28 +237,28 @@ bool worker_pool::wait_for_work(worker_slot& me, task& t) {
   }
   if (!got) {
     std::unique_lock<std::mutex> lock(work_mutex_);
-    sleepers_.fetch_add(1, std::memory_order_relaxed);  // relaxed: ordered by (F2)
-    // (F2) seq_cst fence, pairs with (F1).
-    full_fence();
-    for (;;) {
-      // (S2) acquire, as above. Under work_mutex_, so request_stop()'s lock-and-notify
-      // after (S1) cannot slip between this check and the wait.
-      const run_state s = state_.load(std::memory_order_acquire);
-      if (s == run_state::discarding) break;
-      if (queue_.try_pop(t)) {
-        got = true;
-        break;
-      }
-      if (s == run_state::draining && queue_.drained()) {
-        // Our own view of drained() may be fresher than a sleeping peer's (the loads are
-        // relaxed); wake the peers so that each re-checks under the mutex, after us.
-        work_cv_.notify_all();
-        break;
-      }
-      work_cv_.wait(lock);
-    }
-    // relaxed: a stale non-zero value only costs a producer one needless notify.
-    sleepers_.fetch_sub(1, std::memory_order_relaxed);
+    // sleepers_ += 1, then (F2) seq_cst fence, pairs with (F1); -= 1 after the wait
+    // (wake.hpp).
+    sleepers_.sleep([&] {
+      // The re-check before each wait, under work_mutex_.
+      work_cv_.wait(lock, [&] {
+        // (S2) acquire, as above. Under work_mutex_, so request_stop()'s lock-and-notify
+        // after (S1) cannot slip between this check and the wait.
+        const run_state s = state_.load(std::memory_order_acquire);
+        if (s == run_state::discarding) return true;
+        if (queue_.try_pop(t)) {
+          got = true;
+          return true;
+        }
+        if (s == run_state::draining && queue_.drained()) {
+          // Our own view of drained() may be fresher than a sleeping peer's (the loads are
+          // relaxed); wake the peers so that each re-checks under the mutex, after us.
+          work_cv_.notify_all();
+          return true;
+        }
+        return false;
+      });
+    });
   }
   idle_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a hint (idle_workers())
   me.idle_end();

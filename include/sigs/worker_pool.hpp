@@ -39,6 +39,7 @@
 #include <sigs/detail/mpmc_queue.hpp>
 #include <sigs/detail/port.hpp>
 #include <sigs/detail/task.hpp>
+#include <sigs/detail/wake.hpp>
 #include <sigs/errors.hpp>
 
 namespace sigs {
@@ -179,8 +180,9 @@ class worker_pool {
 
   // Read by every producer after each push / every worker after each pop; written only
   // when a worker goes to sleep or a producer blocks. state_ is read on every task.
-  alignas(detail::cache_line) std::atomic<unsigned> sleepers_{0};
-  std::atomic<unsigned> space_waiters_{0};
+  // The workers asleep on work_cv_ / producers waiting on space_cv_ (wake.hpp).
+  alignas(detail::cache_line) detail::wake_count<> sleepers_;
+  detail::wake_count<> space_waiters_;
   std::atomic<run_state> state_{run_state::running};
 
   // Written by workers at every switch between busy and idle, read by emitters of several
