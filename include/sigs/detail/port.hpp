@@ -27,8 +27,9 @@ inline constexpr std::size_t cache_line = 64;
 // under TSan. The worker pool's wake-up handshakes (src/worker_pool.cpp, F1-F4) do use
 // seq_cst fences; no happens-before rests on them, so they stay as they are under TSan
 // (strengthening them would add edges that could hide races) and only g++'s -Wtsan is
-// silenced there. A new fence that carries happens-before must be strengthened here,
-// under SIGS_TSAN, with the reason.
+// silenced (std_atomics::fence, detail/atomics.hpp). Relacy checks that handshake instead
+// (detail/wake.hpp, models/wake_models.cpp). A new fence that carries happens-before must
+// be strengthened here, under SIGS_TSAN, with the reason.
 #if defined(__SANITIZE_THREAD__)
 #define SIGS_TSAN 1
 #elif defined(__has_feature)
