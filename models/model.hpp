@@ -132,6 +132,25 @@ class scoped_record {
   typename Domain::record& r_;
 };
 
+/// A queue element Relacy can see (queue and wake families): an rl::var payload. A move
+/// reads the source and writes the destination, so a consumer that is not ordered after the
+/// producer's write of the element (the queue's publish) races on it.
+class token {
+ public:
+  token() { v_(RL_INFO).store(-1); }
+  explicit token(int v) { v_(RL_INFO).store(v); }
+  token(token&& o) noexcept { v_(RL_INFO).store(o.v_(RL_INFO).load()); }
+  token& operator=(token&& o) noexcept {
+    v_(RL_INFO).store(o.v_(RL_INFO).load());
+    return *this;
+  }
+  ~token() = default;
+  [[nodiscard]] int get() const { return v_(RL_INFO).load(); }
+
+ private:
+  rl::var<int> v_;
+};
+
 /// Listener state Relacy can see. Each copy owns an rl::var written when it is built and
 /// when it is destroyed and read on every call, so a call that is not ordered after the
 /// listener's construction (snapshot publish), or a destruction not ordered after every

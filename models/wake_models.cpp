@@ -21,23 +21,6 @@
 namespace sigs::models {
 namespace {
 
-/// The element: an rl::var payload, so that a pop not ordered after the push races on it.
-class token {
- public:
-  token() { v_(RL_INFO).store(-1); }
-  explicit token(int v) { v_(RL_INFO).store(v); }
-  token(token&& o) noexcept { v_(RL_INFO).store(o.v_(RL_INFO).load()); }
-  token& operator=(token&& o) noexcept {
-    v_(RL_INFO).store(o.v_(RL_INFO).load());
-    return *this;
-  }
-  ~token() = default;
-  [[nodiscard]] int get() const { return v_(RL_INFO).load(); }
-
- private:
-  rl::var<int> v_;
-};
-
 using queue_t = sigs::detail::mpmc_queue<token, model_policy>;
 using wake_t = model_wake_count<model_policy>;
 using sigs::detail::push_result;
