@@ -769,14 +769,23 @@ TEST(WorkerPool, StressShutdownWhileSubmittingLosesNothing) {
 // The one documented way a pool is destroyed by one of its own tasks: exit() from a task of
 // the global pool runs the static destructors on that worker. The pool must join its other
 // workers, leave the calling one alone, and let the process exit with the task's status.
+// As for any static object, no other thread may be using the pool while exit() destroys it:
+// the task waits until submit() has returned (submit's notify of the worker once raced the
+// destructor under TSan), and the submitter then sleeps without touching any static object.
 TEST(WorkerPoolDeathTest, ExitFromATaskOfTheGlobalPoolExitsCleanly) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");  // re-executes: a fresh global pool
   EXPECT_EXIT(
       {
         worker_pool::set_global_threads(2);
-        std::latch never{1};
-        task t = [] { std::exit(7); };
-        if (!worker_pool::global().submit(t)) never.wait();  // the task ends the process
+        static std::atomic<bool> submitted{false};
+        task t = [] {
+          while (!submitted.load(std::memory_order_acquire)) std::this_thread::yield();
+          std::exit(7);
+        };
+        if (!worker_pool::global().submit(t)) {
+          submitted.store(true, std::memory_order_release);
+          for (;;) std::this_thread::sleep_for(std::chrono::hours(1));  // the task ends it
+        }
       },
       ::testing::ExitedWithCode(7), "");
 }

@@ -91,7 +91,8 @@ class worker_pool {
   explicit worker_pool(worker_pool_options options = {});
 
   /// shutdown(shutdown_mode::drain). Destroying a pool from one of its own tasks is
-  /// undefined, except by exit() from a task of the global pool (that worker is detached).
+  /// undefined, except by exit() from a task of the global pool (that worker is detached);
+  /// as for any static object, no other thread may be using the global pool at that moment.
   ~worker_pool();
 
   worker_pool(const worker_pool&) = delete;
