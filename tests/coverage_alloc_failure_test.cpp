@@ -17,6 +17,7 @@
 #include <new>
 #include <string>
 #include <system_error>
+#include <thread>
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #error "the sanitizer runtime owns operator new: build this test without sanitizers"
@@ -31,8 +32,10 @@ namespace {
 std::atomic<long> fail_at{0};  // 0: off
 thread_local bool fail_next_here = false;
 std::atomic<int> failed_here{0};  // allocations failed through fail_next_here
+thread_local long allocations_here = 0;  // allocations attempted on the calling thread
 
 void* allocate(std::size_t n) {
+  ++allocations_here;
   if (fail_next_here) {
     fail_next_here = false;
     failed_here.fetch_add(1);
@@ -152,14 +155,10 @@ TEST(AllocationFailure, AFailureThatCannotBeRecordedInTheCompletionIsStillCounte
 }
 
 
-// BUG (found by this test, not fixed here): signal_core::add() is not exception-safe.
-// Failing each allocation of an add_listener in turn:
-//   - the new snapshot (make_snapshot) fails: add throws, but the entry allocated just before
-//     is leaked and active_ was already incremented, so size() counts a listener that does
-//     not exist (size() == 2, emit calls 1);
-//   - retired_.push_back fails after head_ was published: add throws, yet the listener is
-//     registered and runs (has_key() is true), and the old snapshot is never retired (leak).
-// Expected: a throwing add_listener leaves the signal as it was (and leaks nothing).
+// Found by this test, fixed (tests/support/regressions.md): add_listener leaked its entry and
+// left size() counting it when the new snapshot could not be allocated, and could throw
+// after it had registered the listener. Failing each allocation of an add_listener in turn,
+// a throwing add_listener must leave the signal as it was (and leak nothing).
 TEST(AllocationFailure, AnAddListenerThatRunsOutOfMemoryLeavesTheSignalUnchanged) {
   for (long n = 1;; ++n) {
     ASSERT_LT(n, 100) << "add_listener never succeeded";
@@ -234,6 +233,73 @@ TEST(AllocationFailure, EveryWriterThatRunsOutOfMemoryLeavesTheSignalUnchanged) 
       break;
     }
   }
+}
+
+// Out of memory while an emission is built (its envelope, or the copy of its payload): emit
+// throws std::bad_alloc and leaves nothing behind. Before the fix (regressions.md), the
+// emission stayed counted in flight with its snapshot pinned, so drain() and the destructor
+// waited for it forever (here: the ctest timeout).
+TEST(AllocationFailure, AnEmitThatRunsOutOfMemoryThrowsAndLeavesNothingInFlight) {
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 8});
+  sigs::signal_options o;
+  o.pool = &pool;
+  sigs::async_signal<std::string> sig(o);
+  std::atomic<int> calls{0};
+  ASSERT_TRUE(sig.add_listener([&](const std::string&) { calls++; }));
+  const std::string payload(64, 'x');  // its copy allocates
+  const int failed_before = failed_here.load();
+
+  fail_next_here = true;  // the cache is empty: the envelope's allocation fails
+  EXPECT_THROW(sig.emit(payload), std::bad_alloc);
+  EXPECT_FALSE(sig.drain());
+  EXPECT_EQ(sig.stats().in_flight, 0u);
+
+  sig.emit(payload);  // leaves its envelope in the cache
+  EXPECT_FALSE(sig.drain());
+  fail_next_here = true;  // the envelope comes from the cache: the payload's copy fails
+  EXPECT_THROW(sig.emit(payload), std::bad_alloc);
+  EXPECT_FALSE(sig.drain());
+
+  const auto s = sig.stats();
+  EXPECT_EQ(failed_here.load() - failed_before, 2);
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_EQ(s.emits, 1u);  // the failed emits threw: they are not emissions
+  EXPECT_EQ(s.delivered, 1u);
+  EXPECT_EQ(s.dropped, 0u);
+  EXPECT_EQ(s.in_flight, 0u);
+  sig.emit(payload);  // and the signal still works, with the envelope recycled
+  EXPECT_FALSE(sig.drain());
+  EXPECT_EQ(calls.load(), 2);
+}
+
+// A plain emit of a small trivially copyable payload travels inside the pool's task (the
+// solo path): no envelope, so it allocates nothing even when far more emissions are in
+// flight than the envelope cache holds (the envelope path allocates one per emission
+// beyond the cache, docs/benchmarks.md).
+TEST(AllocationFailure, PlainEmitsOfASmallTrivialPayloadAllocateNothingBeyondTheEnvelopeCache) {
+  constexpr int emits = 200;
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 256});
+  sigs::signal_options o;
+  o.pool = &pool;
+  o.envelope_cache = 2;
+  sigs::async_signal<int> sig(o);
+  std::atomic<long> sum{0};
+  ASSERT_TRUE(sig.add_listener([&](const int& v) { sum += v; }));
+  std::atomic<bool> open{false};
+  sigs::worker_pool::task gate = [&] {
+    while (!open.load()) std::this_thread::yield();
+  };
+  ASSERT_FALSE(pool.submit(gate));  // the only worker waits: every emission stays queued
+  sig.emit(0);                      // the first emit of a thread sets up its hazard record
+  const long before = allocations_here;
+  for (int i = 1; i <= emits; ++i) sig.emit(i);
+  const long allocated = allocations_here - before;
+  EXPECT_EQ(sig.stats().in_flight, static_cast<std::size_t>(emits + 1));
+  open = true;
+  EXPECT_FALSE(sig.drain());
+  EXPECT_EQ(allocated, 0);
+  EXPECT_EQ(sum.load(), static_cast<long>(emits) * (emits + 1) / 2);
+  EXPECT_EQ(sig.stats().delivered, static_cast<std::uint64_t>(emits + 1));
 }
 
 }  // namespace

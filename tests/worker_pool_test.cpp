@@ -181,6 +181,40 @@ TEST(Task, DiscardCallsTheHookInsteadOfRunning) {
   EXPECT_EQ(drops, 1);
 }
 
+// target<F>() finds the callable only under its exact type, inline or on the heap, and
+// lets the owner change it before it runs or is discarded.
+TEST(Task, TargetGivesTheCallableOfExactlyThatType) {
+  struct small {
+    int* out;
+    int add;
+    void operator()() const { *out += add; }
+  };
+  struct big {
+    int* out;
+    int add;
+    char pad[64];
+    void operator()() const { *out += add; }
+  };
+  static_assert(task::stored_inline<small> && !task::stored_inline<big>);
+  int out = 0;
+  task a = small{&out, 1};
+  task b = big{&out, 10, {}};
+  ASSERT_NE(a.target<small>(), nullptr);
+  ASSERT_NE(b.target<big>(), nullptr);
+  EXPECT_EQ(a.target<big>(), nullptr);
+  EXPECT_EQ(b.target<small>(), nullptr);
+  a.target<small>()->add = 100;
+  b.target<big>()->add = 1000;
+  a.run();
+  b.run();
+  EXPECT_EQ(out, 1100);
+  EXPECT_EQ(a.target<small>(), nullptr);  // empty after run
+  task moved = small{&out, 1};
+  task c = std::move(moved);
+  EXPECT_EQ(moved.target<small>(), nullptr);
+  EXPECT_NE(c.target<small>(), nullptr);
+}
+
 TEST(Task, RunDoesNotCallTheHook) {
   int runs = 0;
   int drops = 0;

@@ -42,6 +42,7 @@
 #include <optional>
 #include <system_error>
 #include <thread>
+#include <type_traits>
 #include <utility>
 
 #include <sigs/completion.hpp>
@@ -191,6 +192,44 @@ class async_signal : public detail::basic_signal<T> {
     void discard() noexcept { env->owner->release_ref(*env); }
   };
 
+  /// The pool task of an emission that has no context, no completion and a single copy
+  /// (one listener, or no second idle worker to spread it over). The snapshot and the
+  /// payload travel in the task itself, inline in the queue's cell: no envelope, and the
+  /// worker claims its listeners without an atomic. Only for a trivially copyable payload
+  /// that fits the task's inline buffer (so nothing of it outlives the emission's end,
+  /// as with an envelope, whose payload is destroyed before drain() can return); any other
+  /// payload takes the envelope path.
+  struct solo {
+    async_signal* owner;
+    snapshot* snap;
+    T payload;
+    bool rejected = false;  // set by a try_emit whose push failed, before it drops the task
+    void operator()() { owner->run_solo(*this); }
+    void discard() noexcept { owner->settle(snap, {}, rejected); }
+  };
+  static constexpr bool solo_inline = std::is_trivially_copyable_v<T> && worker_pool::task::stored_inline<solo>;
+
+  /// What one run of listeners did.
+  struct outcome {
+    std::uint64_t delivered = 0;
+    std::uint64_t dropped = 0;
+    std::uint64_t skipped = 0;
+    std::size_t claimed = 0;  // listener indices this outcome covers
+  };
+
+  /// Undoes what submit() took (the in-flight count, then the snapshot pin) when building
+  /// the emission throws, so drain() does not wait for an emission that never existed.
+  struct unwind {
+    async_signal* self;
+    snapshot* snap = nullptr;
+    bool armed = true;
+    ~unwind() {
+      if (!armed) return;
+      if (snap) core_type::release(snap);
+      self->unreserve();
+    }
+  };
+
   template <class P>
   std::error_code submit(const context& ctx, P&& payload, std::shared_ptr<detail::completion_state> done, mode m) {
     const bool try_only = m == mode::try_only;
@@ -207,11 +246,28 @@ class async_signal : public detail::basic_signal<T> {
         return refuse(ec, false, done);
       }
     }
-    snapshot* snap = core_.hold(detail::local_record());
+    unwind taken{this};
+    snapshot* snap = taken.snap = core_.hold(detail::local_record());
+    const std::size_t n = snap->size;
+    // Read before the push: the worker that takes the first copy still counts as idle.
+    const std::size_t idle = n > 1 && !run_here ? pool_.idle_workers() : 0;
+    if constexpr (solo_inline) {
+      if (&ctx == &detail::no_context && !done && n != 0 && idle < 2) {
+        worker_pool::task t = solo{this, snap, T(std::forward<P>(payload))};
+        taken.armed = false;  // the task owns the pin and the count now
+        return submit_solo(t, try_only, run_here);
+      }
+    }
     envelope* env = nullptr;
     if (!cache_.try_pop(env)) env = new envelope(this);
+    try {
+      env->payload.emplace(std::forward<P>(payload));
+    } catch (...) {
+      recycle(env);
+      throw;
+    }
+    taken.armed = false;
     env->snap = snap;
-    env->payload.emplace(std::forward<P>(payload));
     env->ctx = ctx;
     env->done = std::move(done);
     env->next.store(0, std::memory_order_relaxed);       // published by the pool's push
@@ -223,13 +279,11 @@ class async_signal : public detail::basic_signal<T> {
     env->rejected = false;
 
     std::error_code result;
-    if (snap->size != 0) {
+    if (n != 0) {
       if (run_here) {
         run(*env, false);
       } else {
         env->add_ref();
-        // Read before the push: the worker that takes the first copy still counts as idle.
-        const std::size_t idle = snap->size > 1 ? pool_.idle_workers() : 0;
         worker_pool::task t = deliver{env};
         std::error_code ec = (try_only || policy_ != overflow_policy::block) ? pool_.try_submit(t) : pool_.submit(t, ctx);
         if (!ec) {
@@ -249,6 +303,32 @@ class async_signal : public detail::basic_signal<T> {
     if (!env->rejected) core_.count_emit();
     release_ref(*env);
     return result;
+  }
+
+  /// Queues a solo task (or runs it here, or drops it) as submit() does an envelope's
+  /// first copy. The task holds the emission's snapshot pin and in-flight count.
+  std::error_code submit_solo(worker_pool::task& t, bool try_only, bool run_here) {
+    if (!try_only) core_.count_emit();  // a try_emit counts only once it is queued
+    if (run_here) {
+      t.run();
+      return {};
+    }
+    const std::error_code ec = (try_only || policy_ != overflow_policy::block) ? pool_.try_submit(t) : pool_.submit(t, detail::no_context);
+    if (!ec) {
+      if (try_only) core_.count_emit();
+      return {};
+    }
+    if ((ec == errc::backpressure && !try_only && policy_ == overflow_policy::caller_runs) || ec == errc::would_deadlock) {
+      t.run();  // caller_runs, or block on our own worker with a full queue: run, don't wait
+      return {};
+    }
+    if (try_only) {
+      t.target<solo>()->rejected = true;  // counted in stats().rejected, not as an emission
+      t.discard();
+      return ec;
+    }
+    t.discard();  // counts the listeners dropped
+    return {};
   }
 
   /// A refused emission that never got an envelope: count it, finish its completion.
@@ -285,7 +365,7 @@ class async_signal : public detail::basic_signal<T> {
     }
   }
 
-  /// Runs listeners of `env` until none is left to claim, then drops this copy's reference.
+  /// True when the calling thread is running listeners of this signal right now.
   bool delivering_here() const noexcept {
     for (const detail::delivery_mark* m = detail::tls_delivering; m; m = m->prev)
       if (m->signal == this) return true;
@@ -303,44 +383,63 @@ class async_signal : public detail::basic_signal<T> {
     detail::delivery_mark mark;
   };
 
+  /// Runs listeners of `env` until none is left to claim, then (unless `release` is false)
+  /// drops this copy's reference.
   void run(envelope& env, bool release = true) {
-    {
-      delivery_scope delivering(this);
-      detail::default_domain::record& rec = detail::local_record();
-      // Published so remove_listener_and_wait sees this thread using the snapshot; the
-      // hold keeps it alive (see signal_core::hold).
-      typename detail::default_domain::guard g(core_.domain(), rec);
-      g.publish(env.snap);
-      typename core_type::frame_scope fs(rec);
-      const bool metrics = core_.metrics_enabled();
-      const bool checked = env.ctx.can_be_canceled();
-      const std::size_t n = env.snap->size;
-      std::uint64_t delivered = 0, dropped = 0, skipped = 0;
-      for (;;) {
-        const std::size_t i = env.claim();  // each index claimed once; see envelope_tally
-        if (i >= n) break;
-        entry_t& e = *env.snap->items()[i];
-        std::optional<detail::failure> fail;
-        const run_status st =
-            checked ? core_.template run_entry<true, std::memory_order_seq_cst>(e, fs.f, env.ctx, *env.payload, metrics, fail)
-                    : core_.template run_entry<false, std::memory_order_seq_cst>(e, fs.f, env.ctx, *env.payload, metrics, fail);
-        switch (st) {
-          case run_status::ok: ++delivered; break;
-          case run_status::skipped: ++skipped; break;
-          case run_status::stopped:
-            ++dropped;
-            note_drop(env, fail->error);
-            break;
-          case run_status::failed:
-            ++delivered;
-            core_.report(env.snap, e, fail->error, fail->exception);
-            if (env.done) record_failure(*env.done, e, fail->error, fail->exception);
-            break;
-        }
-      }
-      env.add_counts(delivered, dropped, skipped);  // published by (R), release_ref()
-    }
+    const outcome o = run_listeners(env.snap, env.ctx, *env.payload, env.done.get(), [&env] { return env.claim(); },
+                                    [&env](std::error_code why) { note_drop(env, why); });
+    env.add_counts(o.delivered, o.dropped, o.skipped);  // published by (R), release_ref()
     if (release) release_ref(env);
+  }
+
+  /// A solo task: runs every listener of its snapshot in order, then settles the emission.
+  void run_solo(solo& s) {
+    std::size_t next = 0;
+    const outcome o = run_listeners(s.snap, detail::no_context, s.payload, nullptr, [&next] { return next++; },
+                                    [](std::error_code) {});
+    settle(s.snap, o, false);
+  }
+
+  /// Runs listeners of `snap` on the calling thread, taking indices from `claim()` until it
+  /// gives one past the end; `on_drop(why)` hears of each one the context stopped.
+  template <class Claim, class OnDrop>
+  outcome run_listeners(snapshot* snap, const context& ctx, const T& payload, detail::completion_state* done, Claim claim,
+                        OnDrop on_drop) {
+    delivery_scope delivering(this);
+    detail::default_domain::record& rec = detail::local_record();
+    // Published so remove_listener_and_wait sees this thread using the snapshot; the
+    // hold keeps it alive (see signal_core::hold).
+    typename detail::default_domain::guard g(core_.domain(), rec);
+    g.publish(snap);
+    typename core_type::frame_scope fs(rec);
+    const bool metrics = core_.metrics_enabled();
+    const bool checked = ctx.can_be_canceled();
+    const std::size_t n = snap->size;
+    outcome o;
+    for (;;) {
+      const std::size_t i = claim();  // each index claimed once; see envelope_tally
+      if (i >= n) break;
+      ++o.claimed;
+      entry_t& e = *snap->items()[i];
+      std::optional<detail::failure> fail;
+      const run_status st =
+          checked ? core_.template run_entry<true, std::memory_order_seq_cst>(e, fs.f, ctx, payload, metrics, fail)
+                  : core_.template run_entry<false, std::memory_order_seq_cst>(e, fs.f, ctx, payload, metrics, fail);
+      switch (st) {
+        case run_status::ok: ++o.delivered; break;
+        case run_status::skipped: ++o.skipped; break;
+        case run_status::stopped:
+          ++o.dropped;
+          on_drop(fail->error);
+          break;
+        case run_status::failed:
+          ++o.delivered;
+          core_.report(snap, e, fail->error, fail->exception);
+          if (done) record_failure(*done, e, fail->error, fail->exception);
+          break;
+      }
+    }
+    return o;
   }
 
   static void record_failure(detail::completion_state& done, entry_t& e, std::error_code ec, std::exception_ptr ex) noexcept {
@@ -368,31 +467,41 @@ class async_signal : public detail::basic_signal<T> {
   void finalize(envelope& env) noexcept {
     const std::size_t n = env.snap->size;
     const auto totals = env.totals(n);  // relaxed loads, ordered by (R)
-    const std::size_t claimed = totals.claimed;
-    const std::uint64_t delivered = totals.delivered;
-    std::uint64_t dropped = totals.dropped;
-    const std::uint64_t skipped = totals.skipped;
-    if (env.rejected) {
-      rejected_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-    } else {
-      if (claimed < n && !env.drop_reason) env.drop_reason = errc::pool_stopped;  // discarded
-      dropped += n - claimed;
-    }
-    // relaxed: statistics. Zeros are not added: every RMW here takes a line that all
-    // workers share, and dropped/skipped are almost always zero.
-    if (delivered) delivered_.fetch_add(delivered, std::memory_order_relaxed);
-    if (dropped) dropped_.fetch_add(dropped, std::memory_order_relaxed);
-    if (skipped) skipped_.fetch_add(skipped, std::memory_order_relaxed);
+    const outcome o{totals.delivered, totals.dropped, totals.skipped, totals.claimed};
+    if (!env.rejected && o.claimed < n && !env.drop_reason) env.drop_reason = errc::pool_stopped;  // discarded
     if (env.done) {
-      env.done->finish(delivered, dropped, skipped, env.drop_reason);
+      env.done->finish(o.delivered, o.dropped + (n - o.claimed), o.skipped, env.drop_reason);
       env.done.reset();
     }
-    core_type::release(env.snap);
+    snapshot* snap = env.snap;
+    const bool rejected = env.rejected;
     env.snap = nullptr;
     env.payload.reset();
     env.ctx = context{};
-    envelope* p = &env;
-    if (cache_.try_push(p) != detail::push_result::ok) delete p;
+    recycle(&env);
+    settle(snap, o, rejected);
+  }
+
+  /// Returns an envelope to the cache, or frees it when the cache is full.
+  void recycle(envelope* env) noexcept {
+    if (cache_.try_push(env) != detail::push_result::ok) delete env;
+  }
+
+  /// Counts a finished emission's outcome (the listeners of `snap` that `o` does not
+  /// cover were never claimed: dropped), or one rejected try_emit; unpins the snapshot and
+  /// counts the emission out of the in-flight total.
+  void settle(snapshot* snap, const outcome& o, bool rejected) noexcept {
+    if (rejected) {
+      rejected_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+    } else {
+      const std::uint64_t dropped = o.dropped + (snap->size - o.claimed);
+      // relaxed: statistics. Zeros are not added: every RMW here takes a line that all
+      // workers share, and dropped/skipped are almost always zero.
+      if (o.delivered) delivered_.fetch_add(o.delivered, std::memory_order_relaxed);
+      if (dropped) dropped_.fetch_add(dropped, std::memory_order_relaxed);
+      if (o.skipped) skipped_.fetch_add(o.skipped, std::memory_order_relaxed);
+    }
+    core_type::release(snap);
     unreserve();  // last: after it, drain() may return and this signal be destroyed
   }
 

@@ -127,6 +127,15 @@ class task {
   /// True when the task holds a callable.
   explicit operator bool() const noexcept { return invoke_ != nullptr; }
 
+  /// The callable this task holds, when it is exactly of type F; nullptr otherwise (also
+  /// when the task is empty). Like std::function::target: lets the owner of a task that
+  /// was not queued adjust it before dropping it.
+  template <class F>
+  [[nodiscard]] F* target() noexcept {
+    if (manage_ == nullptr || manage_ != &manage_impl<F>) return nullptr;
+    return &get<F>(storage_);
+  }
+
  private:
   enum class op : unsigned char { move, destroy, discard };
   using invoke_fn = void (*)(void* storage);
