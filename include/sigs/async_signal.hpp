@@ -8,8 +8,11 @@
 // Guarantees (docs/async.md has the full list and the tests behind each):
 //  - emit() never runs or waits for a listener (unless the overflow policy is
 //    caller_runs, or block while the queue is full, which waits for room only).
-//  - The payload is copied (or moved) once into a pooled envelope shared by the tasks of
-//    that emission; steady-state emits of a trivially copyable payload allocate nothing.
+//  - The payload is copied (or moved) once: into the one queued task, for a plain emit of a
+//    small trivially copyable payload that runs on one worker (no allocation ever), else
+//    into a pooled envelope shared by the tasks of that emission (no allocation once the
+//    envelope cache covers the emissions in flight). If that copy, or the envelope's
+//    allocation, throws, emit passes the exception on and nothing is queued or counted.
 //  - The listeners of one emission run concurrently on the pool, in no particular order.
 //    One listener may run concurrently with itself, for two different emissions.
 //  - Accounting: each listener of each accepted emission is delivered, dropped or skipped
