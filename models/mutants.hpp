@@ -294,13 +294,14 @@ struct kill_relaxed : production {
 };
 
 /// (K4) scan() ignores the hold count: it frees a held snapshot a worker will still run.
+/// Both its loads of the count (unpins, then pins) read 0, so the count looks balanced.
 struct scan_ignores_holds : production {
   static constexpr const char* name = "scan_ignores_holds";
   using policy_mutation = scan_ignores_holds;
   template <class T>
-  static T loaded(T v, std::memory_order mo, const char* func) noexcept {
+  static T loaded(T v, std::memory_order, const char* func) noexcept {
     if constexpr (std::is_same_v<T, std::size_t>) {
-      if (mo == std::memory_order_acquire && called_from(func, "scan")) return 0;
+      if (called_from(func, "scan")) return 0;
     }
     return v;
   }
@@ -493,14 +494,15 @@ struct envelope_claim_split : production {
 
 // ---- completion and drain (completion_models.cpp) ----------------------------------------
 
-/// (I1) unreserve()'s decrements (fast-path CAS and locked fetch_sub) are relaxed instead of
-/// release: the drainer that sees zero is not ordered after a finaliser's work.
+/// (I1) unreserve()'s increments of `finished` (fast-path CAS and locked fetch_add) are
+/// relaxed instead of release: the drainer that sees the count at zero is not ordered after
+/// a finaliser's work.
 struct drain_release_relaxed : production {
   static constexpr const char* name = "drain_release_relaxed";
   using policy_mutation = drain_release_relaxed;
   template <class T>
   static std::memory_order order(op k, std::memory_order mo, const char* func) noexcept {
-    return (k == op::cas_weak || k == op::fetch_sub) && called_from(func, "unreserve") ? std::memory_order_relaxed
+    return (k == op::cas_weak || k == op::fetch_add) && called_from(func, "unreserve") ? std::memory_order_relaxed
                                                                                         : mo;
   }
   static constexpr rl::test_result_e expect(scenario s) noexcept {
@@ -509,16 +511,16 @@ struct drain_release_relaxed : production {
 };
 
 /// (I2) wait_idle()'s predicate loads the count relaxed instead of acquire: the idle mutex
-/// still orders the finaliser that took the count to zero, but not the one that left by
+/// still orders the finaliser that brought the count to zero, but not the one that left by
 /// the fast path (its release sequence is not acquired).
 struct drain_acquire_relaxed : production {
   static constexpr const char* name = "drain_acquire_relaxed";
   using policy_mutation = drain_acquire_relaxed;
   template <class T>
   static std::memory_order order(op k, std::memory_order mo, const char* func) noexcept {
-    // The predicate is a lambda in wait_idle(): its loads are made from "operator()".
+    // wait_idle()'s predicate reads the count through count().
     return k == op::load && std::is_same_v<T, std::size_t> && mo == std::memory_order_acquire &&
-                   called_from(func, "operator()")
+                   called_from(func, "count")
                ? std::memory_order_relaxed
                : mo;
   }

@@ -161,7 +161,7 @@ class async_signal : public detail::basic_signal<T> {
     s.dropped = dropped_.load(std::memory_order_relaxed);
     s.skipped = skipped_.load(std::memory_order_relaxed);
     s.rejected = rejected_.load(std::memory_order_relaxed);
-    s.in_flight = in_flight_.load(std::memory_order_relaxed);
+    s.in_flight = in_flight_.count();
     return s;
   }
 
@@ -468,21 +468,21 @@ class async_signal : public detail::basic_signal<T> {
   /// The last reference is gone: every listener of the emission ran, was skipped, or was
   /// never claimed (queue refused it, pool discarded it) and is counted dropped now.
   void finalize(envelope& env) noexcept {
-    const std::size_t n = env.snap->size;
-    const auto totals = env.totals(n);  // relaxed loads, ordered by (R)
+    snapshot* snap = env.snap;
+    const auto totals = env.totals(snap->size);  // relaxed loads, ordered by (R)
     const outcome o{totals.delivered, totals.dropped, totals.skipped, totals.claimed};
-    if (!env.rejected && o.claimed < n && !env.drop_reason) env.drop_reason = errc::pool_stopped;  // discarded
+    if (!env.rejected && o.claimed < snap->size && !env.drop_reason) env.drop_reason = errc::pool_stopped;  // discarded
+    const std::uint64_t dropped = count_outcome(snap->size, o, env.rejected);  // before the completion
     if (env.done) {
-      env.done->finish(o.delivered, o.dropped + (n - o.claimed), o.skipped, env.drop_reason);
+      env.done->finish(o.delivered, dropped, o.skipped, env.drop_reason);
       env.done.reset();
     }
-    snapshot* snap = env.snap;
-    const bool rejected = env.rejected;
     env.snap = nullptr;
     env.payload.reset();
     env.ctx = context{};
     recycle(&env);
-    settle(snap, o, rejected);
+    core_type::release(snap);
+    unreserve();  // last: after it, drain() may return and this signal be destroyed
   }
 
   /// Returns an envelope to the cache, or frees it when the cache is full.
@@ -490,20 +490,27 @@ class async_signal : public detail::basic_signal<T> {
     if (cache_.try_push(env) != detail::push_result::ok) delete env;
   }
 
-  /// Counts a finished emission's outcome (the listeners of `snap` that `o` does not
-  /// cover were never claimed: dropped), or one rejected try_emit; unpins the snapshot and
-  /// counts the emission out of the in-flight total.
-  void settle(snapshot* snap, const outcome& o, bool rejected) noexcept {
+  /// Counts a finished emission's outcome in stats() (the listeners of the n that `o` does
+  /// not cover were never claimed: dropped), or one rejected try_emit. Returns the dropped
+  /// total (0 when rejected).
+  std::uint64_t count_outcome(std::size_t n, const outcome& o, bool rejected) noexcept {
     if (rejected) {
       rejected_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-    } else {
-      const std::uint64_t dropped = o.dropped + (snap->size - o.claimed);
-      // relaxed: statistics. Zeros are not added: every RMW here takes a line that all
-      // workers share, and dropped/skipped are almost always zero.
-      if (o.delivered) delivered_.fetch_add(o.delivered, std::memory_order_relaxed);
-      if (dropped) dropped_.fetch_add(dropped, std::memory_order_relaxed);
-      if (o.skipped) skipped_.fetch_add(o.skipped, std::memory_order_relaxed);
+      return 0;
     }
+    const std::uint64_t dropped = o.dropped + (n - o.claimed);
+    // relaxed: statistics. Zeros are not added: every RMW here takes a line that all
+    // workers share, and dropped/skipped are almost always zero.
+    if (o.delivered) delivered_.fetch_add(o.delivered, std::memory_order_relaxed);
+    if (dropped) dropped_.fetch_add(dropped, std::memory_order_relaxed);
+    if (o.skipped) skipped_.fetch_add(o.skipped, std::memory_order_relaxed);
+    return dropped;
+  }
+
+  /// Ends a solo emission: counts its outcome, unpins the snapshot and counts the emission
+  /// out of the in-flight total.
+  void settle(snapshot* snap, const outcome& o, bool rejected) noexcept {
+    count_outcome(snap->size, o, rejected);
     core_type::release(snap);
     unreserve();  // last: after it, drain() may return and this signal be destroyed
   }

@@ -197,11 +197,19 @@ class signal_core {
 
   /// An immutable snapshot: a header followed by `size` entry pointers.
   struct snapshot {
-    snapshot() { holds.store(0, std::memory_order_relaxed); }  // published by P1
+    snapshot() {
+      pins.store(0, std::memory_order_relaxed);  // published by P1
+      unpins.store(0, std::memory_order_relaxed);
+    }
     std::size_t size = 0;
     std::shared_ptr<const error_handler> handler;
-    typename A::template atomic<std::size_t> holds;  // async emissions pinning it; see hold()
     snapshot* garbage_next = nullptr;  // links freed snapshots awaiting deallocation (garbage)
+    void* block = nullptr;             // the allocation it was placed in (make_snapshot)
+    // The async emissions pinning it (see hold()): pins - unpins. Two counts on two lines:
+    // emitters add pins and workers add unpins, so neither side's RMW takes a line the
+    // other side writes, and neither writes the header, which both read.
+    alignas(cache_line) typename A::template atomic<std::size_t> pins;
+    alignas(cache_line) typename A::template atomic<std::size_t> unpins;
 
     entry_t** items() noexcept { return reinterpret_cast<entry_t**>(this + 1); }
     entry_t* const* begin() noexcept { return items(); }
@@ -497,8 +505,8 @@ class signal_core {
   // ---- held snapshots (async delivery) ------------------------------------------------
   //
   // An async emission reads the snapshot on the emitting thread and runs its listeners
-  // later on workers. hold() pins the snapshot with a count (scan() frees no snapshot whose
-  // count is non-zero) so the emitter can drop its hazard pointer at once. A worker running
+  // later on workers. hold() pins the snapshot with a count (scan() frees no snapshot with
+  // more pins than unpins) so the emitter can drop its hazard pointer at once. A worker running
   // a held snapshot publishes it in its own hazard slot (publish()) for the duration, which
   // is what remove_and_wait waits on. Because that hazard is not validated against head_,
   // it can appear after remove_and_wait's scan; the worker then loads each state with
@@ -509,15 +517,15 @@ class signal_core {
   snapshot* hold(record& rec) {
     typename Domain::guard g(domain_, rec);
     snapshot* s = g.template protect<snapshot>(head_);
-    // relaxed: ordered before scan()'s acquire load of the count by the guard's release
-    // (H3) that scan()'s S1 reads, or by the validation argument when S1 missed H1.
-    s->holds.fetch_add(1, std::memory_order_relaxed);
+    // relaxed: ordered before scan()'s load of the pins by the guard's release (H3) that
+    // scan()'s S1 reads, or by the validation argument when S1 missed H1.
+    s->pins.fetch_add(1, std::memory_order_relaxed);
     return s;
   }
 
   /// Unpins a snapshot from hold(). It is freed by a later write's scan (or the destructor).
   static void release(snapshot* s) noexcept {
-    s->holds.fetch_sub(1, std::memory_order_release);  // (K3) pairs with (K4) in scan()
+    s->unpins.fetch_add(1, std::memory_order_release);  // (K3) pairs with (K4) in scan()
   }
 
   [[nodiscard]] bool metrics_enabled() const noexcept {
@@ -646,13 +654,20 @@ class signal_core {
   }
 
   static void destroy_snapshot(snapshot* s) noexcept {
+    void* block = s->block;
     s->~snapshot();
-    ::operator delete(s);
+    ::operator delete(block);
   }
 
+  /// Places the snapshot on a cache-line boundary by hand, in an ordinary allocation: the
+  /// aligned operator new would hide snapshots from Relacy's memory checks (models/).
   static snapshot* make_snapshot(std::size_t n, std::shared_ptr<const error_handler> handler) {
-    void* mem = ::operator new(sizeof(snapshot) + n * sizeof(entry_t*));
+    static_assert(alignof(snapshot) == cache_line && sizeof(snapshot) % cache_line == 0);
+    void* block = ::operator new(sizeof(snapshot) + n * sizeof(entry_t*) + cache_line - 1);
+    const auto addr = reinterpret_cast<std::uintptr_t>(block);
+    void* mem = reinterpret_cast<void*>((addr + cache_line - 1) & ~std::uintptr_t{cache_line - 1});
     auto* s = new (mem) snapshot;
+    s->block = block;
     s->size = n;
     s->handler = std::move(handler);
     return s;
@@ -706,8 +721,14 @@ class signal_core {
     }
     auto keep = retired_.begin();
     for (snapshot* s : retired_) {
-      if (s->holds.load(std::memory_order_acquire) != 0 ||  // (K4) pairs with (K3)
-          std::find(hazards_.begin(), hazards_.end(), s) != hazards_.end()) {
+      // (K4) acquire, pairs with (K3): a worker's last use of `s` happens-before we free it.
+      // Unpins first: each unpin follows its pin, so pins (read after) >= unpins, and equal
+      // means every pin we can see is undone. A pin we cannot see is impossible: hold()
+      // pins under a validated hazard, which collect() above saw or ordered before us
+      // (hence relaxed; see hold()).
+      const std::size_t unpinned = s->unpins.load(std::memory_order_acquire);
+      const std::size_t pinned = s->pins.load(std::memory_order_relaxed);
+      if (pinned != unpinned || std::find(hazards_.begin(), hazards_.end(), s) != hazards_.end()) {
         *keep++ = s;
       } else {
         free_snapshot(s, g);
