@@ -37,13 +37,15 @@ struct signal_options {
 
   /// async_signal: the most emissions of this signal queued or running at once; 0 means
   /// no limit of its own (the pool's queue still bounds it). Beyond it, `overflow` applies.
+  /// Never exceeded; an emit racing the end of another emission may still find it reached.
   std::size_t queue_capacity = 0;
 
   /// async_signal: what emit() does when an emission cannot be queued at once.
   overflow_policy overflow = overflow_policy::block;
 
   /// async_signal: finished emission envelopes kept for reuse, so that a steady stream of
-  /// emits allocates nothing.
+  /// emits allocates nothing. Plain emits of a trivially copyable payload of up to 31 bytes
+  /// that run on one worker need no envelope (docs/async.md).
   std::size_t envelope_cache = 64;
 };
 
