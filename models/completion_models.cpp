@@ -97,8 +97,91 @@ struct drain_last : rl::test_suite<drain_last, 3, expected_result(scenario::drai
   }
 };
 
+/// (r) A reservation at queue_capacity against the finaliser that makes room.
+///
+///   before:             capacity 1, one emission in flight (reserve(1))
+///   thread 0 (finaliser): write work[0]; unreserve()
+///   thread 1 (emitter): if reserve(1) succeeds: read work[0]; write work[1]; unreserve()
+///   after:              the count is 0
+///
+/// Proves: the capacity is never exceeded: a reservation succeeds only once it reads the
+/// finish of the emission in flight, and then that emission's work happens-before it
+/// (I3 acquire, pairs with I1: DATA RACE on work[0] otherwise); both count-outs land
+/// whichever way the reservation went.
+struct reserve_at_capacity : rl::test_suite<reserve_at_capacity, 2, expected_result(scenario::reserve_at_capacity)> {
+  drain_signal* sig = nullptr;
+
+  void before() {
+    sig = new drain_signal;
+    for (auto& w : sig->work) w(RL_INFO) = 0;
+    RL_ASSERT(sig->in_flight.reserve(1));
+    RL_ASSERT(!sig->in_flight.reserve(1));
+  }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      sig->work[0](RL_INFO).store(1);
+      sig->in_flight.unreserve(sig->idle_mutex, sig->idle_cv);
+    } else if (sig->in_flight.reserve(1)) {
+      RL_ASSERT(sig->work[0](RL_INFO).load() == 1);
+      sig->work[1](RL_INFO).store(1);
+      sig->in_flight.unreserve(sig->idle_mutex, sig->idle_cv);
+    }
+  }
+
+  void after() {
+    RL_ASSERT(sig->in_flight.count() == 0);
+    delete sig;
+  }
+};
+
+/// (v) drain() while another emission starts: the started count moves under the
+/// finalisers' fast-path decision.
+///
+///   before:             one emission in flight
+///   thread 0 (finaliser): write work[0]; unreserve()
+///   thread 1 (emitter, caller_runs): reserve(0); write work[1]; unreserve()
+///   thread 2 (drainer): wait_idle(); read work[0]
+///   after:              the count is 0
+///
+/// Proves: whether the emitter's start lands before or after the drainer looks, the drainer
+/// returns only after the emission that was in flight when it began (DATA RACE on work[0]
+/// otherwise), and never sleeps through the last count-out: a finaliser that takes the
+/// fast path because the new emission is in flight leaves the notify to that emission's
+/// own finish (DEADLOCK otherwise).
+struct drain_vs_emit : rl::test_suite<drain_vs_emit, 3, expected_result(scenario::drain_vs_emit)> {
+  drain_signal* sig = nullptr;
+
+  void before() {
+    sig = new drain_signal;
+    for (auto& w : sig->work) w(RL_INFO) = 0;
+    sig->in_flight.force_reserve();
+  }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      sig->work[0](RL_INFO).store(1);
+      sig->in_flight.unreserve(sig->idle_mutex, sig->idle_cv);
+    } else if (index == 1) {
+      RL_ASSERT(sig->in_flight.reserve(0));
+      sig->work[1](RL_INFO).store(1);
+      sig->in_flight.unreserve(sig->idle_mutex, sig->idle_cv);
+    } else {
+      sig->in_flight.wait_idle(sig->idle_mutex, sig->idle_cv);
+      RL_ASSERT(sig->work[0](RL_INFO).load() == 1);
+    }
+  }
+
+  void after() {
+    RL_ASSERT(sig->in_flight.count() == 0);
+    delete sig;
+  }
+};
+
 }  // namespace
 }  // namespace sigs::models
 
 SIGS_MODEL_MAIN(SIGS_MODEL("completion_wait", sigs::models::completion_wait),
-                SIGS_MODEL("drain_last", sigs::models::drain_last))
+                SIGS_MODEL("drain_last", sigs::models::drain_last),
+                SIGS_MODEL("reserve_at_capacity", sigs::models::reserve_at_capacity),
+                SIGS_MODEL("drain_vs_emit", sigs::models::drain_vs_emit))

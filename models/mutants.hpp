@@ -48,6 +48,8 @@ enum class scenario {
   // detail::basic_completion_state, detail::in_flight_count (completion_models.cpp).
   completion_wait,
   drain_last,
+  reserve_at_capacity,
+  drain_vs_emit,
   // detail::wake_count (wake_models.cpp).
   wake_work,
   wake_two_workers,
@@ -506,7 +508,10 @@ struct drain_release_relaxed : production {
                                                                                         : mo;
   }
   static constexpr rl::test_result_e expect(scenario s) noexcept {
-    return s == scenario::drain_last ? rl::test_result_data_race : rl::test_result_success;
+    // drain_vs_emit: the random search finds the race first; a bounded one finds the
+    // drainer reading more finishes than starts (the count wraps) and waiting for ever.
+    return s == scenario::drain_last || s == scenario::drain_vs_emit ? rl::test_result_data_race
+                                                                      : rl::test_result_success;
   }
 };
 
@@ -525,7 +530,27 @@ struct drain_acquire_relaxed : production {
                : mo;
   }
   static constexpr rl::test_result_e expect(scenario s) noexcept {
-    return s == scenario::drain_last ? rl::test_result_data_race : rl::test_result_success;
+    // drain_vs_emit: the random search finds the race first; a bounded one finds the
+    // drainer reading more finishes than starts (the count wraps) and waiting for ever.
+    return s == scenario::drain_last || s == scenario::drain_vs_emit ? rl::test_result_data_race
+                                                                      : rl::test_result_success;
+  }
+};
+
+/// (I3) reserve()'s load of `finished` is relaxed instead of acquire: a reservation that
+/// sees the room made by a finish is not ordered after that emission's work.
+struct reserve_acquire_relaxed : production {
+  static constexpr const char* name = "reserve_acquire_relaxed";
+  using policy_mutation = reserve_acquire_relaxed;
+  template <class T>
+  static std::memory_order order(op k, std::memory_order mo, const char* func) noexcept {
+    return k == op::load && std::is_same_v<T, std::size_t> && mo == std::memory_order_acquire &&
+                   called_from(func, "reserve")
+               ? std::memory_order_relaxed
+               : mo;
+  }
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return s == scenario::reserve_at_capacity ? rl::test_result_data_race : rl::test_result_success;
   }
 };
 
@@ -550,7 +575,8 @@ struct drain_unlocked : production {
   template <class A>
   using in_flight_count = drain_unlocked_count<A>;
   static constexpr rl::test_result_e expect(scenario s) noexcept {
-    return s == scenario::drain_last ? rl::test_result_deadlock : rl::test_result_success;
+    return s == scenario::drain_last || s == scenario::drain_vs_emit ? rl::test_result_deadlock
+                                                                      : rl::test_result_success;
   }
 };
 
@@ -886,6 +912,8 @@ using model_mutation = envelope_claim_split;
 using model_mutation = drain_release_relaxed;
 #elif defined(SIGS_MUTANT_DRAIN_ACQUIRE_RELAXED)
 using model_mutation = drain_acquire_relaxed;
+#elif defined(SIGS_MUTANT_RESERVE_ACQUIRE_RELAXED)
+using model_mutation = reserve_acquire_relaxed;
 #elif defined(SIGS_MUTANT_DRAIN_UNLOCKED)
 using model_mutation = drain_unlocked;
 #elif defined(SIGS_MUTANT_DRAIN_NOTIFY_UNLOCKED)
