@@ -8,7 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${FUZZ_SECONDS:-60}"
-targets=(sequential reentrant threads bad_input async)
+targets=(sequential reentrant threads bad_input async async_boxed)
 build=build/fuzz
 artifacts="${build}/artifacts"
 start=$(date +%s)
@@ -22,6 +22,8 @@ fi
 
 fuzz_one() {
   local t=$1
+  local base=$t
+  [[ $t == async_boxed ]] && base=async  # async's encoding, dictionary and corpus (fuzz/CMakeLists.txt)
   local bin="${build}/fuzz/fuzz_${t}"
   local corpus="${build}/lane-corpus/${t}"
   local log="${build}/lane-${t}.log"
@@ -32,8 +34,8 @@ fuzz_one() {
   fi
   # -timeout: one input running 10 s is a hang; TSan/ASan halt on the first error anyway.
   "${bin}" -max_total_time="${seconds}" -timeout=10 -print_final_stats=1 \
-    -dict="fuzz/${t}.dict" -artifact_prefix="${artifacts}/${t}-" \
-    "${corpus}" "fuzz/corpus/${t}" >"${log}" 2>&1
+    -dict="fuzz/${base}.dict" -artifact_prefix="${artifacts}/${t}-" \
+    "${corpus}" "fuzz/corpus/${base}" >"${log}" 2>&1
 }
 
 failed=0

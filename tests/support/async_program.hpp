@@ -1,4 +1,10 @@
-// tests/support/async_program.hpp — random programs against one sigs::async_signal<int>.
+// tests/support/async_program.hpp — random programs against one sigs::async_signal<payload>.
+//
+// The payload: `int` by default, which sends a plain emit to one worker down the solo path
+// (no envelope; docs/async.md) and everything else through an envelope. A file that defines
+// SIGS_TEST_ASYNC_BOXED before including this header gets `boxed_int` instead, an int in
+// a class that is not trivially copyable: every emission then takes the envelope path.
+// The listeners take `const int&` either way (boxed_int converts).
 //
 // Async delivery has no sequential model to compare against: which worker runs what, and
 // whether a delivery is made, dropped or skipped, depends on timing. So a `program` (a pool
@@ -86,6 +92,21 @@
 #include "reference_model.hpp"
 
 namespace sigs_test::async {
+
+/// An int that is not trivially copyable (its copy constructor is user-provided).
+struct boxed_int {
+  int v;
+  boxed_int(int x) noexcept : v(x) {}  // NOLINT(google-explicit-constructor): emit(int)
+  boxed_int(const boxed_int& o) noexcept : v(o.v) {}
+  boxed_int& operator=(const boxed_int&) = default;
+  operator int() const noexcept { return v; }  // NOLINT(google-explicit-constructor)
+};
+
+#ifdef SIGS_TEST_ASYNC_BOXED
+using payload = boxed_int;
+#else
+using payload = int;
+#endif
 
 // ======================================================================================
 // Programs
@@ -323,7 +344,7 @@ struct shared {
   mode m = mode::single;
   bool has_shutdown = false;  // the program has a shutdown step
   std::unique_ptr<sigs::worker_pool> pool;
-  std::unique_ptr<sigs::async_signal<int>> sig;
+  std::unique_ptr<sigs::async_signal<payload>> sig;
   std::vector<std::unique_ptr<slot>> slots;
   std::vector<std::unique_ptr<emission_rec>> emissions;
   std::stop_source stop;
@@ -480,7 +501,7 @@ struct aware_fn : listener_fn {
 };
 
 template <bool Aware, class F>
-sigs::listener_id add_as(sigs::async_signal<int>& sig, add_form form, F f, const std::string& key) {
+sigs::listener_id add_as(sigs::async_signal<payload>& sig, add_form form, F f, const std::string& key) {
   if constexpr (Aware) {
     switch (form) {
       case add_form::listener: return sig.add_listener(std::move(f), key);
@@ -507,7 +528,7 @@ sigs::listener_id add_as(sigs::async_signal<int>& sig, add_form form, F f, const
 inline sigs::listener_id register_slot(shared& s, slot& l) {
   const listener_fn base{&s, l.index, {}};
   const bool ctx = l.index % 2 == 1;  // both callable shapes run
-  sigs::async_signal<int>& sig = *s.sig;
+  sigs::async_signal<payload>& sig = *s.sig;
   if (aware(l.plan)) {
     return ctx ? add_as<true>(sig, l.plan.form, aware_fn<true>{base}, l.key)
                : add_as<true>(sig, l.plan.form, aware_fn<false>{base}, l.key);
@@ -883,7 +904,7 @@ inline verdict run(const program& p, std::chrono::seconds limit = std::chrono::s
   opts.overflow = s.p.cfg.policy;
   opts.queue_capacity = s.p.cfg.capacity;
   opts.metrics = s.p.cfg.metrics;
-  s.sig = std::make_unique<sigs::async_signal<int>>(opts);
+  s.sig = std::make_unique<sigs::async_signal<payload>>(opts);
   shared* sp = &s;
   if (s.p.cfg.handler) {
     s.sig->set_error_handler([sp](const sigs::listener_error& e) {
