@@ -348,7 +348,7 @@ struct shared {
   std::vector<std::unique_ptr<slot>> slots;
   std::vector<std::unique_ptr<emission_rec>> emissions;
   std::stop_source stop;
-  std::atomic<std::uint64_t> epoch{0};  // resets begun
+  std::atomic<std::uint64_t> epoch{0};  // two per reset: when it begins and when it has returned
   std::atomic<bool> shutdown_begun{false};
   std::atomic<std::uint64_t> invocations{0}, errors{0}, exceptions{0};
   std::atomic<std::uint64_t> handler_calls{0}, handler_throws{0};
@@ -554,7 +554,7 @@ class runner {
 
   std::vector<int> mine;       // own slots, in order of their adds
   std::uint64_t rejected = 0;  // try_emit errors
-  std::uint64_t own_resets = 0;
+  std::uint64_t own_resets = 0;  // this thread's increments of the epoch
 
   /// Whether another thread's reset may have run since slot `l` was added.
   bool uncertain(const slot& l, std::uint64_t epoch_now) const {
@@ -769,9 +769,15 @@ class runner {
     // Every listener whose add returned before this reset is gone once it returns.
     std::vector<char> before(s_.slots.size());
     for (std::size_t i = 0; i < before.size(); ++i) before[i] = s_.slots[i]->added.load(std::memory_order_acquire);
+    // The epoch moves before *and* after the reset: a removal that finds a listener gone
+    // through this reset sees the first increment (the writer mutex orders it), and an add
+    // whose epoch read falls between the two (it may be registered just before the reset
+    // runs) sees the second one only later, so both know another thread's reset may have
+    // taken the listener. One increment before only missed the add (found by fuzz_async).
     s_.epoch.fetch_add(1, std::memory_order_acq_rel);
-    ++own_resets;
     s_.sig->reset();
+    s_.epoch.fetch_add(1, std::memory_order_acq_rel);
+    own_resets += 2;
     for (std::size_t i = 0; i < before.size(); ++i)
       if (before[i]) s_.slots[i]->removed.store(true, std::memory_order_release);  // pairs with the emitters
     for (int i : mine) {
