@@ -57,6 +57,14 @@ struct drain_signal {
   typename model_policy::mutex idle_mutex;
   typename model_policy::condition_variable idle_cv;
   rl::var<int> work[2];
+
+  /// A new signal with `in_flight` emissions already counted in, work[] zero.
+  static drain_signal* make(int in_flight) {
+    auto* s = new drain_signal;
+    for (auto& w : s->work) w(RL_INFO) = 0;
+    for (int i = 0; i < in_flight; ++i) s->in_flight.force_reserve();
+    return s;
+  }
 };
 
 /// (d) Two finalisers against drain() and the signal's destruction.
@@ -76,12 +84,7 @@ struct drain_signal {
 struct drain_last : rl::test_suite<drain_last, 3, expected_result(scenario::drain_last)> {
   drain_signal* sig = nullptr;
 
-  void before() {
-    sig = new drain_signal;
-    for (auto& w : sig->work) w(RL_INFO) = 0;
-    sig->in_flight.force_reserve();
-    sig->in_flight.force_reserve();
-  }
+  void before() { sig = drain_signal::make(2); }
 
   void thread(unsigned index) {
     if (index < 2) {
@@ -112,8 +115,7 @@ struct reserve_at_capacity : rl::test_suite<reserve_at_capacity, 2, expected_res
   drain_signal* sig = nullptr;
 
   void before() {
-    sig = new drain_signal;
-    for (auto& w : sig->work) w(RL_INFO) = 0;
+    sig = drain_signal::make(0);
     RL_ASSERT(sig->in_flight.reserve(1));
     RL_ASSERT(!sig->in_flight.reserve(1));
   }
@@ -152,11 +154,7 @@ struct reserve_at_capacity : rl::test_suite<reserve_at_capacity, 2, expected_res
 struct drain_vs_emit : rl::test_suite<drain_vs_emit, 3, expected_result(scenario::drain_vs_emit)> {
   drain_signal* sig = nullptr;
 
-  void before() {
-    sig = new drain_signal;
-    for (auto& w : sig->work) w(RL_INFO) = 0;
-    sig->in_flight.force_reserve();
-  }
+  void before() { sig = drain_signal::make(1); }
 
   void thread(unsigned index) {
     if (index == 0) {
