@@ -32,6 +32,26 @@ struct pool_part {
   wake_t count;
   typename model_policy::mutex mutex;
   typename model_policy::condition_variable cv;
+
+  /// push_and_wake: try_push(v), then wake_one (F1).
+  void push_and_wake(int v) {
+    token t(v);
+    RL_ASSERT(queue.try_push(t) == push_result::ok);
+    count.wake_one(mutex, cv);
+  }
+
+  /// worker_main + wait_for_work: try_pop; if empty, under the mutex, sleep() (F2) around
+  /// cv.wait(lock, try_pop). Returns what it popped (it waits until it pops something).
+  token pop_or_sleep() {
+    token t;
+    bool got = queue.try_pop(t);
+    if (!got) {
+      std::unique_lock<typename model_policy::mutex> lock(mutex);
+      count.sleep([&] { cv.wait(lock, [&] { return got = queue.try_pop(t); }); });
+    }
+    RL_ASSERT(got);
+    return t;
+  }
 };
 
 /// (k) A producer's push against a worker that finds the queue empty and goes to sleep.
@@ -48,19 +68,10 @@ struct wake_work : rl::test_suite<wake_work, 2, expected_result(scenario::wake_w
   void before() { pool = new pool_part; }
 
   void thread(unsigned index) {
-    pool_part& p = *pool;
     if (index == 0) {
-      token t(7);
-      RL_ASSERT(p.queue.try_push(t) == push_result::ok);
-      p.count.wake_one(p.mutex, p.cv);
+      pool->push_and_wake(7);
     } else {
-      token t;
-      bool got = p.queue.try_pop(t);
-      if (!got) {
-        std::unique_lock<typename model_policy::mutex> lock(p.mutex);
-        p.count.sleep([&] { p.cv.wait(lock, [&] { return got = p.queue.try_pop(t); }); });
-      }
-      RL_ASSERT(got && t.get() == 7);
+      RL_ASSERT(pool->pop_or_sleep().get() == 7);
     }
   }
 
@@ -86,22 +97,10 @@ struct wake_two_workers : rl::test_suite<wake_two_workers, 3, expected_result(sc
   }
 
   void thread(unsigned index) {
-    pool_part& p = *pool;
     if (index == 0) {
-      for (int v : {7, 8}) {
-        token t(v);
-        RL_ASSERT(p.queue.try_push(t) == push_result::ok);
-        p.count.wake_one(p.mutex, p.cv);
-      }
+      for (int v : {7, 8}) pool->push_and_wake(v);
     } else {
-      token t;
-      bool popped = p.queue.try_pop(t);
-      if (!popped) {
-        std::unique_lock<typename model_policy::mutex> lock(p.mutex);
-        p.count.sleep([&] { p.cv.wait(lock, [&] { return popped = p.queue.try_pop(t); }); });
-      }
-      RL_ASSERT(popped);
-      got[index - 1](RL_INFO).store(t.get());
+      got[index - 1](RL_INFO).store(pool->pop_or_sleep().get());
     }
   }
 

@@ -813,11 +813,12 @@ TEST(WorkerPoolDeathTest, ExitFromATaskOfTheGlobalPoolExitsCleanly) {
         worker_pool::set_global_threads(2);
         static std::atomic<bool> submitted{false};
         task t = [] {
+          // acquire, pairs with the submitter's release store: submit() has returned.
           while (!submitted.load(std::memory_order_acquire)) std::this_thread::yield();
           std::exit(7);
         };
         if (!worker_pool::global().submit(t)) {
-          submitted.store(true, std::memory_order_release);
+          submitted.store(true, std::memory_order_release);  // pairs with the task's acquire
           for (;;) std::this_thread::sleep_for(std::chrono::hours(1));  // the task ends it
         }
       },

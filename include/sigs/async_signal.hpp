@@ -217,7 +217,7 @@ class async_signal : public detail::basic_signal<T> {
     std::uint64_t delivered = 0;
     std::uint64_t dropped = 0;
     std::uint64_t skipped = 0;
-    std::size_t claimed = 0;  // listener indices this outcome covers
+    std::size_t claimed = 0;  // listener indices this outcome covers (the rest: dropped)
   };
 
   /// Undoes what submit() took (the in-flight count, then the snapshot pin) when building
@@ -288,18 +288,16 @@ class async_signal : public detail::basic_signal<T> {
       } else {
         env->add_ref();
         worker_pool::task t = deliver{env};
-        std::error_code ec = (try_only || policy_ != overflow_policy::block) ? pool_.try_submit(t) : pool_.submit(t, ctx);
-        if (!ec) {
-          add_helpers(*env, idle);
-        } else if (ec == errc::backpressure && !try_only && policy_ == overflow_policy::caller_runs) {
-          t.run();  // runs the envelope here, then drops that copy's reference
-        } else if (ec == errc::would_deadlock) {
-          t.run();  // block policy on our own worker with a full queue: run, don't wait
-        } else {
-          env->drop_reason = ec;
-          env->rejected = try_only;
-          result = try_only ? ec : std::error_code{};
-          t.discard();  // drops that copy's reference; finalize counts the listeners dropped
+        std::error_code ec;
+        switch (push_first(t, ctx, try_only, ec)) {
+          case first_push::queued: add_helpers(*env, idle); break;
+          case first_push::ran_here: break;  // ran the envelope here, dropped that copy's reference
+          case first_push::refused:
+            env->drop_reason = ec;
+            env->rejected = try_only;
+            result = try_only ? ec : std::error_code{};
+            t.discard();  // drops that copy's reference; finalize counts the listeners dropped
+            break;
         }
       }
     }
@@ -308,29 +306,38 @@ class async_signal : public detail::basic_signal<T> {
     return result;
   }
 
+  enum class first_push { queued, ran_here, refused };
+
+  /// Queues an emission's first task as the overflow policy says: try_submit, or a submit
+  /// that waits for room (block). A full queue under caller_runs, or block on one of our
+  /// own workers (would_deadlock), runs it here instead. Refused: `why` says why, and the
+  /// task is still the caller's, neither run nor dropped.
+  first_push push_first(worker_pool::task& t, const context& ctx, bool try_only, std::error_code& why) {
+    why = (try_only || policy_ != overflow_policy::block) ? pool_.try_submit(t) : pool_.submit(t, ctx);
+    if (!why) return first_push::queued;
+    if ((why == errc::backpressure && !try_only && policy_ == overflow_policy::caller_runs) ||
+        why == errc::would_deadlock) {
+      t.run();
+      return first_push::ran_here;
+    }
+    return first_push::refused;
+  }
+
   /// Queues a solo task (or runs it here, or drops it) as submit() does an envelope's
   /// first copy. The task holds the emission's snapshot pin and in-flight count.
   std::error_code submit_solo(worker_pool::task& t, bool try_only, bool run_here) {
-    if (!try_only) core_.count_emit();  // a try_emit counts only once it is queued
+    std::error_code ec;
     if (run_here) {
       t.run();
-      return {};
+    } else if (push_first(t, detail::no_context, try_only, ec) == first_push::refused) {
+      if (try_only) {
+        t.target<solo>()->rejected = true;  // counted in stats().rejected, not as an emission
+        t.discard();
+        return ec;
+      }
+      t.discard();  // counts the listeners dropped
     }
-    const std::error_code ec = (try_only || policy_ != overflow_policy::block) ? pool_.try_submit(t) : pool_.submit(t, detail::no_context);
-    if (!ec) {
-      if (try_only) core_.count_emit();
-      return {};
-    }
-    if ((ec == errc::backpressure && !try_only && policy_ == overflow_policy::caller_runs) || ec == errc::would_deadlock) {
-      t.run();  // caller_runs, or block on our own worker with a full queue: run, don't wait
-      return {};
-    }
-    if (try_only) {
-      t.target<solo>()->rejected = true;  // counted in stats().rejected, not as an emission
-      t.discard();
-      return ec;
-    }
-    t.discard();  // counts the listeners dropped
+    core_.count_emit();
     return {};
   }
 
@@ -398,8 +405,9 @@ class async_signal : public detail::basic_signal<T> {
   /// A solo task: runs every listener of its snapshot in order, then settles the emission.
   void run_solo(solo& s) {
     std::size_t next = 0;
-    const outcome o = run_listeners(s.snap, detail::no_context, s.payload, nullptr, [&next] { return next++; },
-                                    [](std::error_code) {});
+    outcome o = run_listeners(s.snap, detail::no_context, s.payload, nullptr, [&next] { return next++; },
+                              [](std::error_code) {});
+    o.claimed = s.snap->size;  // every index, in order
     settle(s.snap, o, false);
   }
 
@@ -422,7 +430,6 @@ class async_signal : public detail::basic_signal<T> {
     for (;;) {
       const std::size_t i = claim();  // each index claimed once; see envelope_tally
       if (i >= n) break;
-      ++o.claimed;
       entry_t& e = *snap->items()[i];
       std::optional<detail::failure> fail;
       const run_status st =

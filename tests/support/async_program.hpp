@@ -774,9 +774,10 @@ class runner {
     // whose epoch read falls between the two (it may be registered just before the reset
     // runs) sees the second one only later, so both know another thread's reset may have
     // taken the listener. One increment before only missed the add (found by fuzz_async).
+    // acq_rel: pairs with the acquire loads of the epoch in add() and remove().
     s_.epoch.fetch_add(1, std::memory_order_acq_rel);
     s_.sig->reset();
-    s_.epoch.fetch_add(1, std::memory_order_acq_rel);
+    s_.epoch.fetch_add(1, std::memory_order_acq_rel);  // acq_rel: as above
     own_resets += 2;
     for (std::size_t i = 0; i < before.size(); ++i)
       if (before[i]) s_.slots[i]->removed.store(true, std::memory_order_release);  // pairs with the emitters
