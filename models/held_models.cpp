@@ -1,11 +1,12 @@
 // models/held_models.cpp — held snapshots, the core protocol async delivery relies on:
-// hold() pins a snapshot with a count (K3/K4) so the emitter can drop its hazard; a worker
-// publishes it unvalidated (guard::publish, H1) and loads each state with seq_cst (K2)
-// against the removal's seq_cst CAS (K1). On the production signal_core and hazard_domain.
+// hold() pins a snapshot with a count (CORE-K3/K4) so the emitter can drop its hazard; a
+// worker runs its entries later, announcing each call in its record (CALL-1) and
+// re-reading the state (CALL-2) against the removal's seq_cst CAS (CORE-K1). On the
+// production signal_core and hazard_domain.
 //
 // Not modelled: async_signal's envelope, worker pool and completion accounting; the worker
 // below runs a held snapshot's entries the way async_signal::run() does, through the
-// core's public pieces (publish, frame_scope, run_entry<.., seq_cst>, release).
+// core's public pieces (frame_scope, run_entry, release).
 #include "model.hpp"
 
 namespace sigs::models {
@@ -16,17 +17,18 @@ namespace {
 ///   before:   w = add(W)                                   s0 = [W]
 ///   thread 0: s = hold(); hand s to thread 1 (release);
 ///             remove_and_wait(w); read body; returned = 1  s1 = []
-///   thread 1: take s (acquire); publish(s); run its entries with seq_cst state loads;
-///             clear; release(s)
+///   thread 1: take s (acquire); run its entries (run_entry: CALL-1, CALL-2); release(s)
 ///
-/// Proves: the worker never calls W once remove_and_wait has returned, even when its
-/// unvalidated hazard appears after the wait's scan (K1 < P1 < S1 < H1 < K2); every call
+/// Proves: the worker never calls W once remove_and_wait has returned, even when it
+/// announces its call after the waiter looked (then CALL-2 reads `removed`); every call
 /// it does make is ordered before the return (rl::var body/returned, as in (e)); the held
 /// snapshot outlives its hold (release() touches its count: ACCESS TO FREED MEMORY
-/// otherwise), and is freed once (leak check).
+/// otherwise), a free by the write after the wait is ordered after the worker's last read
+/// of the snapshot (its size is an rl::var: DATA RACE otherwise, the UNPIN_RELAXED mutant),
+/// and it is freed once (leak check).
 ///
-/// With hazard_mode::asymmetric the worker's publish is the relaxed store (H1a) and the
-/// waiter's scan runs the writer barrier (W1) first.
+/// With hazard_mode::asymmetric the worker's CALL-1 is a plain store and the waiter runs
+/// the writer barrier (WAIT-3) before it reads the call words.
 template <records How, hazard_mode Mode = hazard_mode::seq_cst>
 struct held_snapshot
     : rl::test_suite<held_snapshot<How, Mode>, 2,
@@ -63,18 +65,18 @@ struct held_snapshot
       RL_ASSERT(!sig.remove_and_wait(r, w));
       RL_ASSERT(body(RL_INFO).load() <= 1);  // ordered after every invocation of W
       returned(RL_INFO).store(1);
+      // A later write scans, and may free s as soon as the worker unpinned it (CORE-K4
+      // reads its CORE-K3): the worker's reads of s's header must happen-before that.
+      sig.reset();
     } else {
       snapshot* s;
       while (!(s = handoff.load(rl::mo_acquire, RL_INFO))) rl::yield(1, RL_INFO);
       {
-        typename domain_t::guard g(sig.domain, r);
-        g.publish(s);
-        typename core_t::frame_scope fs(r);
+        typename core_t::frame_scope fs(sig.domain, r);
         const sigs::context ctx;
-        for (std::size_t i = 0; i < s->size; ++i) {
+        for (std::size_t i = 0; i < s->size(); ++i) {
           std::optional<sigs::detail::failure> fail;
-          (void)sig.core->template run_entry<false, std::memory_order_seq_cst>(*s->items()[i], fs.f, ctx, 1, false,
-                                                                                fail);
+          (void)sig.core->template run_entry_any<false>(fs.f, *s->items()[i], ctx, 1, false, fail);
           RL_ASSERT(!fail);
         }
       }

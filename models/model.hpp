@@ -49,7 +49,7 @@ struct model_signal {
     return core->remove([v = id.value()](const entry_t& e) { return e.id == v; });
   }
   std::error_code remove_and_wait(record& self, listener_id id) {
-    return core->remove_and_wait(self, [v = id.value()](const entry_t& e) { return e.id == v; });
+    return core->remove_and_wait(self, [v = id.value()](const entry_t& e) { return e.id == v; }, true);  // as sync_signal
   }
   void reset() { core->reset(); }
   /// sync_signal::emit: the lean path (errors reported, not returned), no context checks.
@@ -132,7 +132,7 @@ class scoped_record {
   typename Domain::record& r_;
 };
 
-/// A queue element Relacy can see (queue and wake families): an rl::var payload. A move
+/// A queue element Relacy can see (queue family): an rl::var payload. A move
 /// reads the source and writes the destination, so a consumer that is not ordered after the
 /// producer's write of the element (the queue's publish) races on it.
 class token {

@@ -9,7 +9,7 @@
 //     the hazard publish (H1);
 //   - through the Domain parameter of signal_core: a thin subclass of the production
 //     hazard_domain whose collect() or guard misbehaves;
-//   - for the completion and wake models, through the state and count types they
+//   - for the completion, wake and pool models, through the state and count types they
 //     instantiate (completion_state<A>, in_flight_count<A>, wake_count<A> below): a thin
 //     subclass of the production in_flight_count / wake_count that hands unreserve() /
 //     wake_one() another mutex or condition variable, or —
@@ -33,12 +33,18 @@ enum class scenario {
   once_vs_remove,
   removal_then_emit,
   remove_and_wait,
+  remove_and_wait_nested,
   overflow_fallback,
+  // remove_and_wait with more than one waiter, and after unrelated writes (wait_models.cpp).
+  cross_wait,
+  wait_cycle,
+  wait_after_write,
   held_snapshot,
   // The same scenarios with the domain in asymmetric-fence mode, where they differ.
   emit_vs_writers_asym,
   remove_and_wait_asym,
   held_snapshot_asym,
+  cross_wait_asym,
   // detail::mpmc_queue (queue_models.cpp).
   queue_fifo,
   queue_mpmc,
@@ -53,7 +59,17 @@ enum class scenario {
   // detail::wake_count (wake_models.cpp).
   wake_work,
   wake_two_workers,
-  wake_space,
+  // detail::pool_core (pool_models.cpp).
+  pool_work,
+  pool_two_workers,
+  pool_drain,
+  pool_drain_two_workers,
+  pool_drain_from_task,
+  pool_discard,
+  pool_discard_from_task,
+  pool_space,
+  pool_space_cancel,
+  pool_space_give_up,
 };
 
 /// The production hazard_domain with the models' settings: the fence mode chosen by the
@@ -115,7 +131,7 @@ struct no_revalidate : production {
   }
 };
 
-/// (H3) the hazard clear is relaxed instead of release: the writer that sees the empty
+/// (HP-H3) the hazard clear is relaxed instead of release: the writer that sees the empty
 /// slot is not ordered after the reader's last use of the snapshot and its listeners.
 struct hazard_clear_relaxed : production {
   static constexpr const char* name = "hazard_clear_relaxed";
@@ -126,7 +142,7 @@ struct hazard_clear_relaxed : production {
                                                                                           : mo;
   }
   static constexpr rl::test_result_e expect(scenario s) noexcept {
-    return s == scenario::remove_and_wait ? rl::test_result_data_race : rl::test_result_success;
+    return s == scenario::emit_vs_writers ? rl::test_result_data_race : rl::test_result_success;
   }
 };
 
@@ -265,11 +281,12 @@ struct overflow_done_relaxed : production {
   }
 };
 
-/// (K2) a worker running a held snapshot loads each state relaxed instead of seq_cst: its
-/// unvalidated hazard may come after remove_and_wait's scan and it may still see "live".
-struct held_state_relaxed : production {
-  static constexpr const char* name = "held_state_relaxed";
-  using policy_mutation = held_state_relaxed;
+/// (CALL-2, deep) a call past the slot stack validates the listener's state with relaxed
+/// instead of seq_cst: after its count (deep_calls) missed the waiter, it may still read
+/// "live" and call a listener whose wait has returned.
+struct deep_validate_relaxed : production {
+  static constexpr const char* name = "deep_validate_relaxed";
+  using policy_mutation = deep_validate_relaxed;
   template <class T>
   static std::memory_order order(op k, std::memory_order mo, const char* func) noexcept {
     return k == op::load && std::is_same_v<T, std::uint32_t> && mo == std::memory_order_seq_cst &&
@@ -278,17 +295,32 @@ struct held_state_relaxed : production {
                : mo;
   }
   static constexpr rl::test_result_e expect(scenario s) noexcept {
-    return s == scenario::held_snapshot ? rl::test_result_data_race : rl::test_result_success;
+    return s == scenario::remove_and_wait_nested ? rl::test_result_data_race : rl::test_result_success;
   }
 };
 
-/// (K1) the removal's state CAS in kill() is relaxed instead of seq_cst.
+/// (CORE-K1) the removal's state CAS in kill() is relaxed instead of seq_cst: a deep call's
+/// validation may miss it while the waiter's load of the deep count misses the call.
 struct kill_relaxed : production {
   static constexpr const char* name = "kill_relaxed";
   using policy_mutation = kill_relaxed;
   template <class T>
   static std::memory_order order(op k, std::memory_order mo, const char* func) noexcept {
     return k == op::cas_weak && called_from(func, "kill") ? std::memory_order_relaxed : mo;
+  }
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return s == scenario::remove_and_wait_nested ? rl::test_result_data_race : rl::test_result_success;
+  }
+};
+
+/// (CORE-K3) release() unpins with relaxed instead of release: a scan that sees the unpin
+/// (CORE-K4) frees the snapshot without being ordered after the worker's last read of it.
+struct unpin_relaxed : production {
+  static constexpr const char* name = "unpin_relaxed";
+  using policy_mutation = unpin_relaxed;
+  template <class T>
+  static std::memory_order order(op k, std::memory_order mo, const char* func) noexcept {
+    return k == op::fetch_add && called_from(func, "release") ? std::memory_order_relaxed : mo;
   }
   static constexpr rl::test_result_e expect(scenario s) noexcept {
     return s == scenario::held_snapshot ? rl::test_result_data_race : rl::test_result_success;
@@ -308,7 +340,7 @@ struct scan_ignores_holds : production {
     return v;
   }
   static constexpr rl::test_result_e expect(scenario s) noexcept {
-    return s == scenario::held_snapshot ? rl::test_result_access_to_freed_memory : rl::test_result_success;
+    return s == scenario::held_snapshot ? rl::test_result_data_race : rl::test_result_success;
   }
 };
 
@@ -335,6 +367,109 @@ struct validate_relaxed : production {
   }
   static constexpr rl::test_result_e expect(scenario s) noexcept {
     return s == scenario::emit_vs_writers_asym ? rl::test_result_data_race : rl::test_result_success;
+  }
+};
+
+/// (HP-S2) scan() ignores its signal's overflow-reader count: it frees snapshots that a
+/// reader past its slot stack (HP-O1) is walking.
+struct overflow_ignored : production {
+  static constexpr const char* name = "overflow_ignored";
+  using policy_mutation = overflow_ignored;
+  template <class T>
+  static T loaded(T v, std::memory_order mo, const char* func) noexcept {
+    if constexpr (std::is_same_v<T, std::size_t>) {
+      if (mo == std::memory_order_seq_cst && called_from(func, "scan")) return 0;
+    }
+    return v;
+  }
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return s == scenario::overflow_fallback ? rl::test_result_data_race : rl::test_result_success;
+  }
+};
+
+/// (WAIT-3) the waiter reads every other thread's call words as 0: it returns while a call
+/// of the listener still runs.
+struct wait_ignores_calls : production {
+  static constexpr const char* name = "wait_ignores_calls";
+  using policy_mutation = wait_ignores_calls;
+  template <class T>
+  static T loaded(T v, std::memory_order, const char* func) noexcept {
+    if constexpr (std::is_same_v<T, std::uint64_t>) {
+      if (called_from(func, "holder_of")) return 0;
+    }
+    return v;
+  }
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return s == scenario::remove_and_wait || s == scenario::wait_after_write ? rl::test_result_data_race
+                                                                             : rl::test_result_success;
+  }
+};
+
+/// (WAIT-3 deep) the waiter ignores the calls made past the slot stack (the entry's
+/// deep_calls): it returns while a nested call of the listener still runs.
+struct deep_calls_ignored : production {
+  static constexpr const char* name = "deep_calls_ignored";
+  using policy_mutation = deep_calls_ignored;
+  template <class T>
+  static T loaded(T v, std::memory_order mo, const char* func) noexcept {
+    if constexpr (std::is_same_v<T, std::uint32_t>) {
+      if (mo == std::memory_order_seq_cst && called_from(func, "wait_for_calls")) return 0;  // not generation_
+    }
+    return v;
+  }
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return s == scenario::remove_and_wait_nested ? rl::test_result_data_race : rl::test_result_success;
+  }
+};
+
+/// (CALL-1) in seq_cst mode, the call word is published with a relaxed exchange: the waiter
+/// may miss it while the caller's validation (CALL-2) misses the removal.
+struct call_publish_relaxed : production {
+  static constexpr const char* name = "call_publish_relaxed";
+  using policy_mutation = call_publish_relaxed;
+  template <class T>
+  static std::memory_order order(op k, std::memory_order mo, const char* func) noexcept {
+    return k == op::exchange && std::is_same_v<T, std::uint64_t> && called_from(func, "publish_call")
+               ? std::memory_order_relaxed
+               : mo;
+  }
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return s == scenario::remove_and_wait || s == scenario::held_snapshot ? rl::test_result_data_race
+                                                                          : rl::test_result_success;
+  }
+};
+
+/// (CALL-4) in seq_cst mode, the caller's check for waiters after announcing a call is
+/// relaxed: it no longer orders the validation (CALL-2) after the waiter's kill, nor the
+/// announcement before the waiter's look.
+struct waiters_check_relaxed : production {
+  static constexpr const char* name = "waiters_check_relaxed";
+  using policy_mutation = waiters_check_relaxed;
+  template <class T>
+  static std::memory_order order(op k, std::memory_order mo, const char* func) noexcept {
+    return k == op::load && std::is_same_v<T, std::uint32_t> && called_from(func, "publish_call")
+               ? std::memory_order_relaxed
+               : mo;
+  }
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return s == scenario::remove_and_wait ? rl::test_result_livelock : rl::test_result_success;  // a lost wake-up
+  }
+};
+
+/// The cycle check never finds one (the holders' waiting_for reads as 0): two threads that
+/// wait for each other's running listeners wait for ever.
+struct no_cycle_check : production {
+  static constexpr const char* name = "no_cycle_check";
+  using policy_mutation = no_cycle_check;
+  template <class T>
+  static T loaded(T v, std::memory_order, const char* func) noexcept {
+    if constexpr (std::is_same_v<T, std::uint64_t>) {
+      if (called_from(func, "in_cycle") || called_from(func, "deep_waiter")) return 0;
+    }
+    return v;
+  }
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return s == scenario::wait_cycle ? rl::test_result_livelock : rl::test_result_success;
   }
 };
 
@@ -664,49 +799,42 @@ struct completion_done_unlocked : production {
 // ---- domain mutants: a thin subclass of the production hazard_domain --------------------
 
 /// collect() still reads every slot but forgets what it found: scans free snapshots that
-/// readers hold, remove_and_wait returns at once.
+/// readers hold.
 template <class A, std::size_t Slots>
 class scan_ignores_slots_domain : public production_domain<A, Slots> {
   using base = production_domain<A, Slots>;
 
  public:
   using base::base;
-  bool collect(std::vector<const void*>& out, const typename base::record* skip = nullptr) const {
-    const bool no_overflow = base::collect(out, skip);
+  void collect(std::vector<const void*>& out) const {
+    base::collect(out);
     out.clear();
-    return no_overflow;
   }
 };
 
-/// remove_and_wait's collect (the only caller passing its own record as `skip`) forgets
-/// the hazards: the wait returns while an invocation may still run. Scans are untouched.
+/// The removal wait of the first design: a waiter waits while any other thread is in the
+/// middle of a call of any listener (there, while any other thread held a snapshot holding
+/// the target), and never looks for a cycle. Restated, since the condition itself changes:
+/// two waiters that each run a listener wait for each other for ever.
 template <class A, std::size_t Slots>
-class wait_ignores_hazards_domain : public production_domain<A, Slots> {
+class wait_per_snapshot_domain : public production_domain<A, Slots> {
   using base = production_domain<A, Slots>;
 
  public:
   using base::base;
-  bool collect(std::vector<const void*>& out, const typename base::record* skip = nullptr) const {
-    const bool no_overflow = base::collect(out, skip);
-    if (skip) {
-      out.clear();
-      return true;
+  bool wait_for_calls(typename base::record& self, std::uint64_t, const typename base::deep_count&, std::uint32_t) {
+    for (;;) {
+      if constexpr (requires { A::writer_barrier(); }) {
+        if (this->asymmetric()) A::writer_barrier();
+      }
+      bool busy = false;
+      for (auto* r = this->head_.load(std::memory_order_seq_cst); r; r = r->next) {
+        if (r == &self) continue;
+        for (auto& c : r->running) busy = busy || c.load(std::memory_order_seq_cst) != 0;
+      }
+      if (!busy) return true;
+      A::yield();
     }
-    return no_overflow;
-  }
-};
-
-/// collect() ignores the overflow-reader count: scans free snapshots that a reader past
-/// its slot stack (O1) is walking.
-template <class A, std::size_t Slots>
-class overflow_ignored_domain : public production_domain<A, Slots> {
-  using base = production_domain<A, Slots>;
-
- public:
-  using base::base;
-  bool collect(std::vector<const void*>& out, const typename base::record* skip = nullptr) const {
-    (void)base::collect(out, skip);
-    return true;
   }
 };
 
@@ -723,10 +851,10 @@ class shared_slot_domain : public production_domain<A, Slots> {
     guard(shared_slot_domain& d, typename base::record& r) noexcept : base::guard(d, r), rec_(r) {}
 
     template <class T, class Atomic>
-    T* protect(const Atomic& src) noexcept {
+    T* protect(const Atomic& src, sigs::detail::overflow_count<A>& overflow) noexcept {
       const std::size_t depth = rec_.depth;
       rec_.depth = 0;  // the production guard then takes slot 0 and sets depth to 1
-      T* p = base::guard::template protect<T>(src);
+      T* p = base::guard::template protect<T>(src, overflow);
       rec_.depth = depth + 1;  // keeps the production clear()'s bookkeeping balanced
       return p;
     }
@@ -744,21 +872,13 @@ struct scan_ignores_slots : production {
     return s == scenario::emit_vs_writers ? rl::test_result_data_race : rl::test_result_success;
   }
 };
-struct wait_ignores_hazards : production {
-  static constexpr const char* name = "wait_ignores_hazards";
+struct wait_per_snapshot : production {
+  static constexpr const char* name = "wait_per_snapshot";
   template <class A, std::size_t Slots>
-  using domain = wait_ignores_hazards_domain<A, Slots>;
+  using domain = wait_per_snapshot_domain<A, Slots>;
   static constexpr rl::test_result_e expect(scenario s) noexcept {
-    return s == scenario::remove_and_wait ? rl::test_result_data_race : rl::test_result_success;
-  }
-};
-struct overflow_ignored : production {
-  static constexpr const char* name = "overflow_ignored";
-  template <class A, std::size_t Slots>
-  using domain = overflow_ignored_domain<A, Slots>;
-  static constexpr rl::test_result_e expect(scenario s) noexcept {
-    return s == scenario::overflow_fallback || s == scenario::remove_and_wait ? rl::test_result_data_race
-                                                                                 : rl::test_result_success;
+    return s == scenario::cross_wait || s == scenario::cross_wait_asym ? rl::test_result_livelock
+                                                                       : rl::test_result_success;
   }
 };
 struct shared_slot : production {
@@ -772,14 +892,16 @@ struct shared_slot : production {
 
 // ---- this build -------------------------------------------------------------------------
 
-// ---- the pool's sleep/wake handshake (wake_models.cpp) ----------------------------------
+// ---- the pool's sleep/wake handshake (wake_models.cpp, pool_models.cpp) -----------------
 // wake_count::wake_one()'s fence is (F1) for a producer and (F3) for a worker that freed a
 // cell; sleep()'s is (F2) for a worker and (F4) for a producer waiting for room: one code,
-// so each mutant weakens both handshakes and both scenarios must catch it.
+// so each mutant weakens both handshakes, and the wake scenarios (wake_count on its own)
+// and the pool's sleep/wake scenarios (pool_core) must all catch it.
 
 /// A wake_count fence with another order (relaxed: removed). Expected: a lost wake-up.
 constexpr rl::test_result_e lost_wakeup(scenario s) noexcept {
-  return s == scenario::wake_work || s == scenario::wake_two_workers || s == scenario::wake_space
+  return s == scenario::wake_work || s == scenario::wake_two_workers || s == scenario::pool_work ||
+                 s == scenario::pool_two_workers || s == scenario::pool_space
              ? rl::test_result_deadlock
              : rl::test_result_success;
 }
@@ -846,6 +968,143 @@ struct wake_notify_unlocked : production {
   static constexpr rl::test_result_e expect(scenario s) noexcept { return lost_wakeup(s); }
 };
 
+// ---- the pool's protocol: detail::pool_core (pool_models.cpp) ---------------------------
+// Policy mutants name pool_core's own functions (work_or_stop, wake_workers,
+// wake_space_waiters, discard_queued): its waits and notifies are made from named member
+// functions, not lambdas, so that __builtin_FUNCTION tells them apart.
+
+/// The pool scenarios that end with a drain: the worker that runs the last job, or the
+/// joiner, requests it, and every worker must then leave.
+constexpr bool pool_ends_draining(scenario s) noexcept {
+  return s == scenario::pool_work || s == scenario::pool_two_workers || s == scenario::pool_drain ||
+         s == scenario::pool_drain_two_workers || s == scenario::pool_drain_from_task || s == scenario::pool_space ||
+         s == scenario::pool_space_give_up;
+}
+
+/// The sleep predicate work_or_stop() reads a draining pool as running: the drained() check
+/// is skipped, so a worker never leaves a drain and whoever joins it waits for ever.
+struct pool_drain_ignored : production {
+  static constexpr const char* name = "pool_drain_ignored";
+  using policy_mutation = pool_drain_ignored;
+  template <class T>
+  static T loaded(T v, std::memory_order, const char* func) noexcept {
+    if constexpr (std::is_same_v<T, sigs::detail::pool_state>) {
+      if (v == sigs::detail::pool_state::draining && called_from(func, "work_or_stop"))
+        return sigs::detail::pool_state::running;
+    }
+    return v;
+  }
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return pool_ends_draining(s) ? rl::test_result_deadlock : rl::test_result_success;
+  }
+};
+
+/// work_or_stop() does not wake its peers when it finds the queue drained: a peer that went
+/// to sleep in the drain before the last pop (the last cell still being published) is
+/// woken by nobody — pops wake producers, not workers — and sleeps for ever.
+struct pool_drain_no_peer_notify : production {
+  static constexpr const char* name = "pool_drain_no_peer_notify";
+  using policy_mutation = pool_drain_no_peer_notify;
+  static bool skip_notify(const char* func) noexcept { return called_from(func, "work_or_stop"); }
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return s == scenario::pool_drain_from_task ? rl::test_result_deadlock : rl::test_result_success;
+  }
+};
+
+/// request_stop() does not wake the sleeping workers (wake_workers() notifies nobody): a
+/// worker asleep on an empty queue when the pool stops is never told.
+struct pool_stop_no_work_notify : production {
+  static constexpr const char* name = "pool_stop_no_work_notify";
+  using policy_mutation = pool_stop_no_work_notify;
+  static bool skip_notify(const char* func) noexcept { return called_from(func, "wake_workers"); }
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return s == scenario::pool_drain || s == scenario::pool_discard ? rl::test_result_deadlock
+                                                                    : rl::test_result_success;
+  }
+};
+
+/// request_stop() does not wake the producers waiting for room (wake_space_waiters()
+/// notifies nobody), nor does a cancellation in the models, which wakes them the same way.
+struct pool_stop_no_space_notify : production {
+  static constexpr const char* name = "pool_stop_no_space_notify";
+  using policy_mutation = pool_stop_no_space_notify;
+  static bool skip_notify(const char* func) noexcept { return called_from(func, "wake_space_waiters"); }
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return s == scenario::pool_discard_from_task || s == scenario::pool_space_cancel ? rl::test_result_deadlock
+                                                                                     : rl::test_result_success;
+  }
+};
+
+/// The discard loop does not wait for a half-published cell: at the first point where
+/// discard_queued() would yield (a producer claimed a position before close() and is still
+/// publishing it), its next drained() answers true — the mutation returns the closed bit
+/// and equal positions for that call's two loads. The claimed task is neither run nor
+/// discarded, and `pushed == completed + dropped` fails after the discard.
+struct pool_discard_no_wait : production {
+  static constexpr const char* name = "pool_discard_no_wait";
+  using policy_mutation = pool_discard_no_wait;
+  static constexpr unsigned max_threads = 8;
+  static constexpr std::uint64_t closed_bit = std::uint64_t(1) << 63;  // mpmc_queue's
+  // Per model thread: 1 after a yield in discard_queued(), 2 after drained()'s first load.
+  // A completed iteration always leaves 0 (the yield is followed by drained()).
+  static inline unsigned step[max_threads] = {};
+  static inline std::uint64_t enqueue[max_threads] = {};
+  static void yielded(const char* func) noexcept {
+    const unsigned t = rl::thread_index();
+    if (t < max_threads && called_from(func, "discard_queued")) step[t] = 1;
+  }
+  template <class T>
+  static T loaded(T v, std::memory_order, const char* func) noexcept {
+    if constexpr (std::is_same_v<T, std::uint64_t>) {
+      const unsigned t = rl::thread_index();
+      if (t < max_threads && step[t] != 0 && called_from(func, "drained")) {
+        if (step[t] == 1) {  // enqueue_pos_
+          step[t] = 2;
+          enqueue[t] = v | closed_bit;
+          return enqueue[t];
+        }
+        step[t] = 0;  // dequeue_pos_: equal to the positions claimed
+        return enqueue[t] & ~closed_bit;
+      }
+    }
+    return v;
+  }
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return s == scenario::pool_discard || s == scenario::pool_discard_from_task ? rl::test_result_user_assert_failed
+                                                                                : rl::test_result_success;
+  }
+};
+
+/// A worker that freed a cell notifies a producer waiting for room without taking
+/// space_mutex_: after_pop()'s wake_count is handed a mutex of its own, for the space
+/// handshake only ((F3)/(F4); the work handshake (F1)/(F2) is intact). The pool's two
+/// condition variables have different types in the models (relacy_atomics.hpp), which is
+/// how this tells them apart.
+template <class A>
+struct space_notify_unlocked_count : sigs::detail::wake_count<A> {
+  using base = sigs::detail::wake_count<A>;
+  template <class Mutex, class CondVar>
+  void wake_one(Mutex& m, CondVar& cv) {
+    if constexpr (std::is_same_v<CondVar, typename A::condition_variable_any>) {
+      base::wake_one(own_, cv);
+    } else {
+      base::wake_one(m, cv);
+    }
+  }
+
+ private:
+  typename A::mutex own_;
+};
+
+struct pool_space_notify_unlocked : production {
+  static constexpr const char* name = "pool_space_notify_unlocked";
+  template <class A>
+  using wake_count = space_notify_unlocked_count<A>;
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return s == scenario::pool_space ? rl::test_result_deadlock : rl::test_result_success;
+  }
+};
+
 #if defined(SIGS_MUTANT_HAZARD_PUBLISH_RELAXED)
 using model_mutation = hazard_publish_relaxed;
 #elif defined(SIGS_MUTANT_NO_REVALIDATE)
@@ -864,10 +1123,12 @@ using model_mutation = once_split_cas;
 using model_mutation = kill_split_cas;
 #elif defined(SIGS_MUTANT_RECORD_LIST_ACQUIRE)
 using model_mutation = record_list_acquire;
-#elif defined(SIGS_MUTANT_HELD_STATE_RELAXED)
-using model_mutation = held_state_relaxed;
+#elif defined(SIGS_MUTANT_DEEP_VALIDATE_RELAXED)
+using model_mutation = deep_validate_relaxed;
 #elif defined(SIGS_MUTANT_KILL_RELAXED)
 using model_mutation = kill_relaxed;
+#elif defined(SIGS_MUTANT_UNPIN_RELAXED)
+using model_mutation = unpin_relaxed;
 #elif defined(SIGS_MUTANT_SCAN_IGNORES_HOLDS)
 using model_mutation = scan_ignores_holds;
 #elif defined(SIGS_MUTANT_NO_WRITER_BARRIER)
@@ -882,8 +1143,18 @@ using model_mutation = overflow_publish_relaxed;
 using model_mutation = overflow_done_relaxed;
 #elif defined(SIGS_MUTANT_SCAN_IGNORES_SLOTS)
 using model_mutation = scan_ignores_slots;
-#elif defined(SIGS_MUTANT_WAIT_IGNORES_HAZARDS)
-using model_mutation = wait_ignores_hazards;
+#elif defined(SIGS_MUTANT_WAIT_IGNORES_CALLS)
+using model_mutation = wait_ignores_calls;
+#elif defined(SIGS_MUTANT_WAIT_PER_SNAPSHOT)
+using model_mutation = wait_per_snapshot;
+#elif defined(SIGS_MUTANT_DEEP_CALLS_IGNORED)
+using model_mutation = deep_calls_ignored;
+#elif defined(SIGS_MUTANT_CALL_PUBLISH_RELAXED)
+using model_mutation = call_publish_relaxed;
+#elif defined(SIGS_MUTANT_WAITERS_CHECK_RELAXED)
+using model_mutation = waiters_check_relaxed;
+#elif defined(SIGS_MUTANT_NO_CYCLE_CHECK)
+using model_mutation = no_cycle_check;
 #elif defined(SIGS_MUTANT_OVERFLOW_IGNORED)
 using model_mutation = overflow_ignored;
 #elif defined(SIGS_MUTANT_SHARED_SLOT)
@@ -932,6 +1203,18 @@ using model_mutation = wake_f2_removed;
 using model_mutation = wake_f2_acq_rel;
 #elif defined(SIGS_MUTANT_WAKE_NOTIFY_UNLOCKED)
 using model_mutation = wake_notify_unlocked;
+#elif defined(SIGS_MUTANT_POOL_DRAIN_IGNORED)
+using model_mutation = pool_drain_ignored;
+#elif defined(SIGS_MUTANT_POOL_DRAIN_NO_PEER_NOTIFY)
+using model_mutation = pool_drain_no_peer_notify;
+#elif defined(SIGS_MUTANT_POOL_STOP_NO_WORK_NOTIFY)
+using model_mutation = pool_stop_no_work_notify;
+#elif defined(SIGS_MUTANT_POOL_STOP_NO_SPACE_NOTIFY)
+using model_mutation = pool_stop_no_space_notify;
+#elif defined(SIGS_MUTANT_POOL_DISCARD_NO_WAIT)
+using model_mutation = pool_discard_no_wait;
+#elif defined(SIGS_MUTANT_POOL_SPACE_NOTIFY_UNLOCKED)
+using model_mutation = pool_space_notify_unlocked;
 #else
 using model_mutation = production;
 #endif
@@ -947,7 +1230,7 @@ using model_completion_state = typename model_mutation::template completion_stat
 template <class A>
 using model_in_flight_count = typename model_mutation::template in_flight_count<A>;
 
-/// The wake count the wake models instantiate.
+/// The wake count the wake and pool models instantiate.
 template <class A>
 using model_wake_count = typename model_mutation::template wake_count<A>;
 

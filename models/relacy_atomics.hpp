@@ -4,8 +4,8 @@
 // waits only through a policy `A`. This header gives `A` the shape of
 // sigs::detail::std_atomics over Relacy's rl::atomic / rl::var / rl::mutex /
 // rl::condition_variable, so the model checker runs the *production* hazard.hpp,
-// signal_core.hpp, mpmc_queue.hpp, envelope.hpp, in_flight.hpp, completion.hpp and wake.hpp,
-// not a copy:
+// signal_core.hpp, mpmc_queue.hpp, envelope.hpp, in_flight.hpp, completion.hpp, wake.hpp and
+// pool_core.hpp, not a copy:
 //
 //   using core = sigs::detail::signal_core<relacy_atomics, int,
 //                                          sigs::detail::hazard_domain<relacy_atomics, 2>>;
@@ -35,7 +35,11 @@
 //
 // Known gaps of this backend (what a passing model does NOT show):
 //   - membarrier is modelled by Relacy's system-wide fence, not by the kernel's code; a
-//     kernel that does not honour the expedited command is outside the model.
+//     kernel that does not honour the expedited command is outside the model. That fence
+//     synchronises every thread with every other at once, which is stronger than a barrier
+//     run on each CPU: a release that only matters when the barrier came *before* the
+//     releasing thread's accesses (the CALL-3 store of hazard.hpp in asymmetric mode) cannot
+//     be shown necessary here; it is argued in hazard.hpp instead.
 //   - std::shared_ptr's reference counts (the snapshot's error handler) are real atomics
 //     Relacy does not see; races on them are invisible. The handler is shared by value
 //     between snapshots and only dropped under the writer mutex or after it.
@@ -56,8 +60,21 @@
 //     so a plain write right after an unlock happens "at once" with it. A protocol flag
 //     whose timing matters must be an A::var (completion_state::done is one).
 //   - rl::condition_variable allows spurious wake-ups (at most 10 per wait) and reports a
-//     thread blocked for ever as DEADLOCK; timed waits (wait_for/wait_until) are not
-//     offered by this policy and not modelled.
+//     thread blocked for ever as DEADLOCK. Timed waits have no clock: condition_variable_any
+//     below offers wait_timed(), which Relacy may end at any moment, as if the deadline
+//     passed then (completion::wait_for/wait_until are not modelled at all).
+//   - std::condition_variable_any's stop-token waits (the pool's wait for room) are not
+//     offered: a model's wait type (models/pool_models.cpp) reads a cancellation flag in the
+//     wait's predicate, and the canceller wakes the waiters with pool_core's
+//     wake_space_waiters() (lock, notify_all), where production's stop_callback notifies
+//     under condition_variable_any's internal mutex. Both make the notify lossless; the
+//     models do not check libstdc++'s implementation of it.
+//   - Threads, thread ids, thread_local and std::thread::join are not the pool's: pool_core
+//     takes `from_worker` and a join callable; the models pass a flag and a wait on a
+//     Relacy condition variable for the worker threads' ends. std::chrono::steady_clock
+//     (the idle-time statistics) stays in src/worker_pool.cpp, outside the model.
+//   - pool_core's std_pool_traits are replaced: the models' traits give the build's wake
+//     count and the condition_variable_any below.
 //   - mpmc_queue's cell storage is raw bytes: Relacy sees the payload through the element
 //     type's own rl::var and the cell's A::var shadow `turn` (read in an assert(): the
 //     queue family is built without NDEBUG).
@@ -100,6 +117,7 @@
 #include <sigs/detail/hazard.hpp>
 #include <sigs/detail/in_flight.hpp>
 #include <sigs/detail/mpmc_queue.hpp>
+#include <sigs/detail/pool_core.hpp>
 #include <sigs/detail/signal_core.hpp>
 #include <sigs/detail/wake.hpp>
 #include <sigs/emit_result.hpp>
@@ -126,6 +144,11 @@
 
 /// Where the policy was called from: the production line, for Relacy's history.
 #define SIGS_RL_HERE rl::debug_info(__builtin_FUNCTION(), __builtin_FILE(), __builtin_LINE())
+
+namespace sigs::detail {
+/// Relacy prints every atomic value in its histories; the pool's run state is an enum.
+inline std::ostream& operator<<(std::ostream& os, pool_state s) { return os << static_cast<unsigned>(s); }
+}  // namespace sigs::detail
 
 namespace sigs::models {
 
@@ -191,6 +214,10 @@ struct no_mutation {
   static T loaded(T v, std::memory_order, const char* /*func*/) noexcept {
     return v;
   }
+  /// True: this notify_one / notify_all of a condition variable is not made.
+  static bool skip_notify(const char* /*func*/) noexcept { return false; }
+  /// Told of every A::yield() (a wait loop's turn), with the calling function.
+  static void yielded(const char* /*func*/) noexcept {}
 };
 
 template <class Mutation = no_mutation>
@@ -360,16 +387,52 @@ struct relacy_atomics_t {
       // rl::condition_variable's own predicate overload does not compile; this is its loop.
       while (!pred()) cv_.wait(*lock.mutex(), info);
     }
-    void notify_all(rl::debug_info info = SIGS_RL_HERE) { cv_.notify_all(info); }
-    void notify_one(rl::debug_info info = SIGS_RL_HERE) { cv_.notify_one(info); }
+    void notify_all(rl::debug_info info = SIGS_RL_HERE) {
+      if (!Mutation::skip_notify(info.func_)) cv_.notify_all(info);
+    }
+    void notify_one(rl::debug_info info = SIGS_RL_HERE) {
+      if (!Mutation::skip_notify(info.func_)) cv_.notify_one(info);
+    }
 
-   private:
+   protected:
     rl::condition_variable cv_;
+  };
+
+  /// std::condition_variable_any's place (pool_core's space_cv_, through the models'
+  /// pool traits): the waits above, and a timed one with no clock. A type of its own, so
+  /// that a mutant can tell the pool's two handshakes apart by their condition variable.
+  class condition_variable_any : public condition_variable {
+   public:
+    /// wait(lock, pred) that Relacy may end at any moment, as if its deadline passed then;
+    /// returns pred() at the end, as std's wait_until with a predicate does.
+    template <class Pred>
+    bool wait_timed(std::unique_lock<mutex>& lock, Pred pred, rl::debug_info info = SIGS_RL_HERE) {
+      while (!pred()) {
+        // wait_for is true only when notified; false on a time-out (or a spurious wake-up,
+        // which a deadline could equally have ended).
+        if (!this->cv_.wait_for(*lock.mutex(), 0, info)) return pred();
+      }
+      return true;
+    }
   };
 
   /// Every spin or wait loop calls this; Relacy then schedules another thread instead of
   /// reporting a livelock under the context-bound scheduler.
-  static void yield(rl::debug_info info = SIGS_RL_HERE) { rl::yield(1, info); }
+  static void yield(rl::debug_info info = SIGS_RL_HERE) {
+    Mutation::yielded(info.func_);
+    rl::yield(1, info);
+  }
+
+  /// A futex wait (std::atomic::wait): returns once `a` no longer holds `old`. Modelled as
+  /// a spin with a scheduling point per look, so a wake-up that never comes (the value
+  /// never changes) is reported as LIVELOCK, as a thread asleep for ever would be a hang.
+  template <class T>
+  static void wait(const atomic<T>& a, T old, rl::debug_info info = SIGS_RL_HERE) {
+    while (a.load(std::memory_order_acquire, info) == old) yield(info);
+  }
+  /// The futex wake. Nothing to model: wait() above looks at the value itself.
+  template <class T>
+  static void notify_all(atomic<T>&) noexcept {}
 
   /// std::atomic_thread_fence (wake.hpp). A relaxed fence does nothing (Relacy refuses it).
   static void fence(std::memory_order mo, rl::debug_info info = SIGS_RL_HERE) {

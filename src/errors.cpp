@@ -17,7 +17,7 @@ class category_impl final : public std::error_category {
       case errc::duplicate_key: return "duplicate listener key";
       case errc::invalid_listener: return "invalid (empty) listener";
       case errc::not_found: return "no such listener";
-      case errc::would_deadlock: return "would deadlock: called from inside the listener";
+      case errc::would_deadlock: return "would deadlock: the wait could only end after the caller";
       case errc::listener_error: return "listener reported an error";
     }
     return "unknown sigs error";

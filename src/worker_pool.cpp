@@ -1,51 +1,24 @@
-// src/worker_pool.cpp — the threads, wakeups, shutdown and counters of sigs::worker_pool.
+// src/worker_pool.cpp — the threads, counters and global pool of sigs::worker_pool.
 //
-// The queue (sigs/detail/mpmc_queue.hpp) is lock-free and never blocks; this file decides
-// when a thread sleeps and who wakes it. Workers sleep on work_cv_, producers that wait for
-// room sleep on space_cv_. The fast paths (a push with room, a pop with work) never lock;
-// they only check, after one fence, whether someone is asleep, and lock to wake it only
-// then. Two handshakes of the same Dekker shape make that check sound:
-//
-//   producer, after a push            worker, about to sleep (holding work_mutex_)
-//     publish the cell  (queue (2))     sleepers_ += 1
-//     (F1) seq_cst fence                (F2) seq_cst fence
-//     read sleepers_                    try_pop: read the cell  (queue (3))
-//
-// Both fences are in the single total order S. If (F1) precedes (F2), the worker's read of
-// the cell observes the publish and it pops instead of sleeping; otherwise the producer's
-// read observes the increment (or a later value, written only by workers that have woken
-// and will re-check the queue before they sleep again) and wakes a sleeper. The worker holds
-// work_mutex_ from its increment until wait() releases it, so the producer, which notifies
-// while holding work_mutex_, does so only once the worker really waits: no wakeup is lost.
-// Notifying under the mutex also makes a notifier's last touch of the pool an unlock that
-// a later shutdown()'s lock synchronises with.
-// (F3)/(F4) are the same handshake between a worker that freed a cell (queue (4)) and a
-// producer about to wait for room (space_waiters_, space_mutex_).
-// Both are sigs/detail/wake.hpp's wake_count: (F1)/(F3) are its wake_one()'s fence (W1),
-// (F2)/(F4) its sleep()'s (W2), the increment, the re-check and the wait (the callable passed
-// to sleep(), under the mutex) and the decrement are sleep()'s; models/wake_models.cpp
-// model-checks that code under Relacy (docs/models.md). The fences are
-// std_atomics::fence(seq_cst) (see there for -Wtsan).
-//
-// Shutdown. request_stop() closes the queue — after which every push fails, so the set of
-// accepted tasks is final — and then publishes the new state with (S1). Workers in drain
-// mode stop once the queue is drained(); in discard mode after their current task. The
-// joiner then discards what is left, counting each task. Every accepted task is therefore
-// run or discarded exactly once, and after the join `submitted == completed + dropped`.
+// The pool's protocol — the queue, when a thread sleeps and who wakes it ((F1)-(F4)), the
+// run state and shutdown ((S1)/(S2)), the discard of leftovers, helping — is
+// sigs/detail/pool_core.hpp, written over the atomics policy so that
+// models/pool_models.cpp model-checks that very code (docs/models.md). This file
+// instantiates it with std_atomics and adds what a model has no use for: the threads and
+// which thread is a worker (thread ids, thread_local), the per-worker statistics ((C1)/(C2),
+// idle time from the steady clock), the rejected count and the global pool.
 #include <sigs/worker_pool.hpp>
 
+#include <cassert>
+#include <mutex>
 #include <optional>
 
 namespace sigs {
 namespace {
 
-// Yields before a worker sleeps / a producer blocks: covers the common short gaps without
-// the cost of a sleep and wake, and without burning a core for long.
-constexpr unsigned idle_spins = 16;
-constexpr unsigned submit_spins = 16;
-
-// The pool whose worker the calling thread is, if any.
+// The pool whose worker the calling thread is, if any, and that worker's index (its slot).
 thread_local const worker_pool* current_pool = nullptr;
+thread_local unsigned current_worker = 0;
 
 std::int64_t now_ns() noexcept {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -57,6 +30,10 @@ std::int64_t now_ns() noexcept {
 // suffice (no locked RMW); readers only need the atomicity.
 void bump(std::atomic<std::uint64_t>& c, std::memory_order order) noexcept {
   c.store(c.load(std::memory_order_relaxed) + 1, order);
+}
+
+constexpr detail::pool_state stop_target(shutdown_mode mode) noexcept {
+  return mode == shutdown_mode::drain ? detail::pool_state::draining : detail::pool_state::discarding;
 }
 
 // Global pool configuration. All constant-initialised, so set_global_options() works even
@@ -102,19 +79,42 @@ struct alignas(detail::cache_line) worker_pool::worker_slot {
     const std::int64_t total = (v - 1) / 2 + now_ns();
     return total < 0 ? 0 : total;
   }
+
+  // pool_core's worker hooks: idle_begin() / idle_end() above, and run().
+  void run(task& t) noexcept {
+    busy.store(true, std::memory_order_relaxed);  // relaxed: statistics
+    run_counted(t);
+    busy.store(false, std::memory_order_relaxed);  // relaxed: statistics
+  }
+
+  // Runs `t` and counts it. Also run_one_queued()'s: the task that called it keeps this
+  // worker busy, only the counts move.
+  void run_counted(task& t) noexcept {
+    try {
+      t.run();
+    } catch (...) {
+      bump(exceptions, std::memory_order_relaxed);  // relaxed: statistics
+    }
+    // (C1) release, pairs with acquire (C2) in stats(): whoever counts this task as
+    //      completed also sees everything it did.
+    bump(completed, std::memory_order_release);
+  }
 };
 
 worker_pool::worker_pool(worker_pool_options options)
-    : queue_(options.queue_capacity),
+    : core_(options.queue_capacity),
       thread_count_(std::max(1u, options.threads)),
       slots_(std::make_unique<worker_slot[]>(thread_count_)) {
   workers_.reserve(thread_count_);
   try {
     for (unsigned i = 0; i < thread_count_; ++i) {
-      workers_.emplace_back([this, i] { worker_main(slots_[i]); });
+      workers_.emplace_back([this, i] {
+        current_worker = i;
+        worker_main(slots_[i]);
+      });
     }
   } catch (...) {
-    request_stop(shutdown_mode::discard);
+    core_.request_stop(detail::pool_state::discarding);
     for (std::thread& w : workers_) w.join();
     throw;
   }
@@ -127,7 +127,7 @@ worker_pool::~worker_pool() {
   }
   // Destroyed by one of our own tasks: only sane when that task is calling exit() (the
   // global pool's static destructor). Join the others, let this thread go.
-  request_stop(shutdown_mode::drain);
+  core_.request_stop(detail::pool_state::draining);
   const std::thread::id self = std::this_thread::get_id();
   for (std::thread& w : workers_) {
     if (w.get_id() == self) {
@@ -140,7 +140,7 @@ worker_pool::~worker_pool() {
 
 std::error_code worker_pool::try_submit(task& t) {
   if (!t) return reject(errc::invalid_listener);
-  switch (push_and_wake(t)) {
+  switch (core_.push_and_wake(t)) {
     case detail::push_result::ok: return {};
     case detail::push_result::full: return reject(errc::backpressure);
     case detail::push_result::closed: break;
@@ -150,132 +150,20 @@ std::error_code worker_pool::try_submit(task& t) {
 
 std::error_code worker_pool::submit(task& t, const context& ctx) {
   if (!t) return reject(errc::invalid_listener);
-  const bool cancellable = ctx.can_be_canceled();
-  for (unsigned attempt = 0;; ++attempt) {
-    if (cancellable) {
-      if (std::error_code ec = ctx.error()) return reject(ec);
-    }
-    switch (push_and_wake(t)) {
-      case detail::push_result::ok: return {};
-      case detail::push_result::closed: return reject(errc::pool_stopped);
-      case detail::push_result::full: break;
-    }
-    if (on_worker_thread()) return reject(errc::would_deadlock);
-    if (attempt == submit_spins) break;
-    std::this_thread::yield();
-  }
-  return wait_for_space(t, ctx);
-}
-
-std::error_code worker_pool::wait_for_space(task& t, const context& ctx) {
-  std::unique_lock<std::mutex> lock(space_mutex_);
-  detail::push_result result = detail::push_result::full;
-  const auto pushed_or_closed = [&] {
-    result = push_and_wake(t);
-    return result != detail::push_result::full;
-  };
-  // space_waiters_ += 1, then (F4) seq_cst fence, pairs with (F3): either our next push
-  // (the predicate, before any wait) sees the cell a worker freed, or that worker sees
-  // space_waiters_ > 0 and notifies space_cv_. Then -= 1 (wake.hpp).
-  space_waiters_.sleep([&] {
-    if (const auto deadline = ctx.deadline()) {
-      space_cv_.wait_until(lock, ctx.stop_token(), *deadline, pushed_or_closed);
-    } else {
-      space_cv_.wait(lock, ctx.stop_token(), pushed_or_closed);
-    }
-  });
-  // Cancelled or expired: we may have consumed a notification for a freed cell; pass it on.
-  if (result == detail::push_result::full) space_cv_.notify_one();
-  lock.unlock();
-  if (result == detail::push_result::ok) return {};
-  if (result == detail::push_result::closed) return reject(errc::pool_stopped);
-  const std::error_code ec = ctx.error();
-  return reject(ec ? ec : std::error_code(errc::deadline_exceeded));
-}
-
-detail::push_result worker_pool::push_and_wake(task& t) {
-  const detail::push_result r = queue_.try_push(t);
-  if (r == detail::push_result::ok) {
-    // (F1) seq_cst fence, pairs with (F2): either the sleeping-to-be worker's re-check
-    //      sees our element, or we see it in sleepers_ and notify work_cv_ under
-    //      work_mutex_ (wake.hpp).
-    sleepers_.wake_one(work_mutex_, work_cv_);
-  }
-  return r;
-}
-
-void worker_pool::after_pop() {
-  // (F3) seq_cst fence, pairs with (F4): either the about-to-wait producer's push sees the
-  //      cell we just freed (queue (4)), or we see it in space_waiters_ and notify
-  //      space_cv_ under space_mutex_ (wake.hpp).
-  space_waiters_.wake_one(space_mutex_, space_cv_);
+  const std::error_code ec = core_.submit(t, detail::context_wait{ctx}, [this] { return on_worker_thread(); });
+  return ec ? reject(ec) : ec;
 }
 
 void worker_pool::worker_main(worker_slot& me) {
   current_pool = this;
-  task t;
-  for (;;) {
-    // (S2) acquire, pairs with release (S1): a worker that sees a stop state also sees the
-    //      closed queue, which drained() relies on.
-    if (state_.load(std::memory_order_acquire) == run_state::discarding) break;
-    if (!queue_.try_pop(t) && !wait_for_work(me, t)) break;
-    after_pop();
-    run_one(me, t);
-  }
+  core_.worker_loop(me);
   current_pool = nullptr;
 }
 
-bool worker_pool::wait_for_work(worker_slot& me, task& t) {
-  me.idle_begin();
-  idle_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a hint (idle_workers())
-  bool got = false;
-  for (unsigned i = 0; i < idle_spins && !got; ++i) {
-    // (S2) acquire, as above: stopping takes the careful path below.
-    if (state_.load(std::memory_order_acquire) != run_state::running) break;
-    std::this_thread::yield();
-    got = queue_.try_pop(t);
-  }
-  if (!got) {
-    std::unique_lock<std::mutex> lock(work_mutex_);
-    // sleepers_ += 1, then (F2) seq_cst fence, pairs with (F1); -= 1 after the wait
-    // (wake.hpp).
-    sleepers_.sleep([&] {
-      // The re-check before each wait, under work_mutex_.
-      work_cv_.wait(lock, [&] {
-        // (S2) acquire, as above. Under work_mutex_, so request_stop()'s lock-and-notify
-        // after (S1) cannot slip between this check and the wait.
-        const run_state s = state_.load(std::memory_order_acquire);
-        if (s == run_state::discarding) return true;
-        if (queue_.try_pop(t)) {
-          got = true;
-          return true;
-        }
-        if (s == run_state::draining && queue_.drained()) {
-          // Our own view of drained() may be fresher than a sleeping peer's (the loads are
-          // relaxed); wake the peers so that each re-checks under the mutex, after us.
-          work_cv_.notify_all();
-          return true;
-        }
-        return false;
-      });
-    });
-  }
-  idle_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a hint (idle_workers())
-  me.idle_end();
-  return got;
-}
-
-void worker_pool::run_one(worker_slot& me, task& t) noexcept {
-  me.busy.store(true, std::memory_order_relaxed);  // relaxed: statistics
-  try {
-    t.run();
-  } catch (...) {
-    bump(me.exceptions, std::memory_order_relaxed);  // relaxed: statistics
-  }
-  me.busy.store(false, std::memory_order_relaxed);  // relaxed: statistics
-  // (C1) release, pairs with acquire (C2) in stats(): whoever counts this task as completed
-  //      also sees everything it did.
-  bump(me.completed, std::memory_order_release);
+bool worker_pool::run_one_queued() noexcept {
+  assert(on_worker_thread());
+  worker_slot& me = slots_[current_worker];
+  return core_.run_one_queued([&me](task& t) noexcept { me.run_counted(t); });
 }
 
 std::error_code worker_pool::reject(std::error_code ec) noexcept {
@@ -283,64 +171,22 @@ std::error_code worker_pool::reject(std::error_code ec) noexcept {
   return ec;
 }
 
-void worker_pool::request_stop(shutdown_mode mode) noexcept {
-  const run_state target = mode == shutdown_mode::drain ? run_state::draining : run_state::discarding;
-  // Every caller closes (idempotent), so its own later reads of the queue see it closed.
-  queue_.close();
-  run_state current = state_.load(std::memory_order_relaxed);  // relaxed: the CAS decides
-  // (S1) release, pairs with acquire (S2): the close above is visible with the new state.
-  while (current < target &&
-         !state_.compare_exchange_weak(current, target, std::memory_order_release, std::memory_order_relaxed)) {
-  }
-  // Notify under the mutex: a worker or producer that checked the state under it is in
-  // wait() once we hold it, so the notification reaches it.
-  {
-    std::lock_guard<std::mutex> sync(work_mutex_);
-    work_cv_.notify_all();
-  }
-  std::lock_guard<std::mutex> sync(space_mutex_);
-  space_cv_.notify_all();
-}
-
-void worker_pool::join_and_discard_rest() {
-  for (std::thread& w : workers_) {
-    if (w.joinable()) w.join();
-  }
-  // Left over after a discard (or a drain turned into one). A producer that claimed a cell
-  // before close() may still be publishing it: wait for it rather than miss it.
-  task t;
-  while (!queue_.drained()) {
-    if (queue_.try_pop(t)) {
-      t.discard();
-      dropped_.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
-    } else {
-      std::this_thread::yield();
-    }
-  }
-}
-
 std::error_code worker_pool::shutdown(shutdown_mode mode) {
-  request_stop(mode);
-  if (on_worker_thread()) return errc::would_deadlock;
-  std::lock_guard<std::mutex> lock(join_mutex_);
-  if (!joined_) {
-    join_and_discard_rest();
-    joined_ = true;
-  }
-  return {};
+  return core_.shutdown(stop_target(mode), on_worker_thread(), [this] {
+    for (std::thread& w : workers_) {
+      if (w.joinable()) w.join();
+    }
+  });
 }
 
-bool worker_pool::stopped() const noexcept {
-  // (S2') acquire, pairs with release (S1): a caller that sees true also sees the close.
-  return state_.load(std::memory_order_acquire) != run_state::running;
-}
+bool worker_pool::stopped() const noexcept { return core_.stopped(); }
 
 bool worker_pool::on_worker_thread() const noexcept { return current_pool == this; }
 
 worker_pool_stats worker_pool::stats() const noexcept {
   worker_pool_stats s;
   s.threads = thread_count_;
-  s.queue_capacity = queue_.capacity();
+  s.queue_capacity = core_.capacity();
   std::int64_t idle = 0;
   for (unsigned i = 0; i < thread_count_; ++i) {
     const worker_slot& w = slots_[i];
@@ -352,9 +198,9 @@ worker_pool_stats worker_pool::stats() const noexcept {
   }
   // Read after `completed`: (C2) makes every counted task's push visible, so in this
   // snapshot submitted >= completed.
-  s.submitted = queue_.pushed();
-  s.queue_depth = queue_.size_approx();
-  s.dropped = dropped_.load(std::memory_order_relaxed);    // relaxed: statistics
+  s.submitted = core_.pushed();
+  s.queue_depth = core_.size_approx();
+  s.dropped = core_.dropped();
   s.rejected = rejected_.load(std::memory_order_relaxed);  // relaxed: statistics
   s.idle_time = std::chrono::nanoseconds(idle);
   return s;

@@ -8,9 +8,12 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <thread>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -303,6 +306,32 @@ TYPED_TEST(MpmcQueueTest, CloseDuringPushesLosesNothing) {
   EXPECT_EQ(static_cast<long>(q.pushed()), accepted.load());
   EXPECT_EQ(static_cast<long>(q.popped()), accepted.load());
   EXPECT_EQ(popped_sum.load(), accepted_sum.load());
+}
+
+
+// Positions are 64-bit whatever the width of std::size_t: the closed bit is the top bit of
+// the enqueue position, which a 32-bit position would reach after 2^31 pushes, and then
+// every later push would fail as closed (and drained() lie). Positions keep counting over
+// many laps of the ring.
+TYPED_TEST(MpmcQueueTest, PositionsAre64BitWhateverTheWidthOfSizeT) {
+  using queue = typename TestFixture::template queue<int>;
+  EXPECT_TRUE((std::is_same_v<typename queue::position_type, std::uint64_t>));
+  EXPECT_TRUE((std::is_same_v<decltype(std::declval<queue&>().pushed()), std::uint64_t>));
+  EXPECT_TRUE((std::is_same_v<decltype(std::declval<queue&>().popped()), std::uint64_t>));
+  queue q(2);
+  for (int i = 0; i < 1000; ++i) {
+    int v = i;
+    ASSERT_EQ(q.try_push(v), push_result::ok);
+    int out = -1;
+    ASSERT_TRUE(q.try_pop(out));
+    EXPECT_EQ(out, i);
+  }
+  EXPECT_EQ(q.pushed(), 1000u);
+  EXPECT_EQ(q.popped(), 1000u);
+  EXPECT_FALSE(q.closed());
+  q.close();
+  EXPECT_TRUE(q.drained());
+  EXPECT_EQ(q.pushed(), 1000u);  // the closed bit is not part of the count
 }
 
 }  // namespace

@@ -532,6 +532,90 @@ TEST(WorkerPool, ShutdownFromATaskReturnsWouldDeadlockAndCanTurnADrainIntoADisca
   expect_balanced(pool.stats());
 }
 
+// A discard called from a task discards the queued tasks before it returns (each hook
+// once, on that task's thread, counted in `dropped`), instead of leaving them to the join,
+// which only another thread can do, and later: until then whatever waited for them (an
+// async_signal's destructor) waited too.
+TEST(WorkerPool, DiscardFromATaskDiscardsTheQueuedTasksBeforeItReturns) {
+  worker_pool pool(opts(1, 8));
+  std::latch queued{1};
+  std::atomic<int> drops{0};
+  std::atomic<int> drops_elsewhere{0};
+  int runs = 0;
+  int drops_when_returned = -1;
+  std::uint64_t dropped_when_returned = 0;
+  std::error_code from_task;
+  std::thread::id task_thread;
+  task stopper = [&] {
+    task_thread = std::this_thread::get_id();
+    queued.wait();
+    from_task = pool.shutdown(shutdown_mode::discard);
+    drops_when_returned = drops.load();
+    dropped_when_returned = pool.stats().dropped;
+  };
+  ASSERT_FALSE(pool.try_submit(stopper));
+  for (int i = 0; i < 4; ++i) {
+    task t = task::with_discard([&] { ++runs; },
+                                [&] {
+                                  drops.fetch_add(1);
+                                  if (std::this_thread::get_id() != task_thread) drops_elsewhere.fetch_add(1);
+                                });
+    ASSERT_FALSE(pool.try_submit(t));
+  }
+  queued.count_down();
+  EXPECT_FALSE(pool.shutdown());  // joins; a drain that the task's discard overrides
+  EXPECT_EQ(from_task, errc::would_deadlock);
+  EXPECT_EQ(drops_when_returned, 4);
+  EXPECT_EQ(dropped_when_returned, 4u);
+  EXPECT_EQ(drops_elsewhere.load(), 0);
+  EXPECT_EQ(runs, 0);
+  EXPECT_EQ(drops.load(), 4);  // each hook once, also after the join
+  const auto s = pool.stats();
+  EXPECT_EQ(s.completed, 1u);
+  EXPECT_EQ(s.dropped, 4u);
+  expect_balanced(s);
+}
+
+// The same discard while producers keep submitting, some of them caught between claiming a
+// cell and publishing it when the queue closes: every accepted task runs or is discarded
+// exactly once, and the counts balance after the join.
+TEST(WorkerPool, StressDiscardFromATaskWhileSubmittingLosesNothing) {
+  for (int round = 0; round < 20; ++round) {
+    worker_pool pool(opts(2, 16));
+    constexpr int producers = 3;
+    std::atomic<long> accepted{0};
+    std::atomic<long> refused{0};  // destroyed unrun by the producer: their hook runs too
+    std::atomic<long> ran{0};
+    std::atomic<long> hooks{0};
+    std::vector<std::thread> threads;
+    for (int p = 0; p < producers; ++p) {
+      threads.emplace_back([&] {
+        for (;;) {
+          task t = task::with_discard([&] { ran.fetch_add(1); }, [&] { hooks.fetch_add(1); });
+          const std::error_code ec = pool.try_submit(t);
+          if (!ec) {
+            accepted.fetch_add(1);
+            continue;
+          }
+          refused.fetch_add(1);
+          if (ec == errc::pool_stopped) return;
+          std::this_thread::yield();
+        }
+      });
+    }
+    while (accepted.load() < 50) std::this_thread::yield();
+    task discarder = [&] { EXPECT_EQ(pool.shutdown(shutdown_mode::discard), errc::would_deadlock); };
+    ASSERT_FALSE(pool.submit(discarder));  // waits for room: we are not a worker
+    for (std::thread& t : threads) t.join();
+    EXPECT_FALSE(pool.shutdown());
+    const auto s = pool.stats();
+    expect_balanced(s);
+    EXPECT_EQ(static_cast<long>(s.submitted), accepted.load() + 1);  // and the discarder
+    EXPECT_EQ(ran.load() + hooks.load(), accepted.load() + refused.load());
+    EXPECT_EQ(static_cast<long>(s.dropped), hooks.load() - refused.load());
+  }
+}
+
 TEST(WorkerPool, ATaskThatThrowsIsCountedAndDoesNotKillItsWorker) {
   worker_pool pool(opts(1, 8));
   std::atomic<int> ran{0};

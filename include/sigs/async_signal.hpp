@@ -43,6 +43,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stop_token>
 #include <system_error>
 #include <thread>
 #include <type_traits>
@@ -74,8 +75,9 @@ inline thread_local delivery_mark* tls_delivering = nullptr;
 
 /// An asynchronous signal carrying payloads of type T (copied or moved into the emission).
 /// T must be copy- or move-constructible. Listeners, keys and removal work exactly as for
-/// sync_signal. All member functions are thread-safe. The destructor drains; the pool
-/// must outlive the signal.
+/// sync_signal. All member functions are thread-safe. The destructor waits for every
+/// emission (on a worker of its own pool it helps run them); the pool must outlive the
+/// signal.
 template <class T>
 class async_signal : public detail::basic_signal<T> {
   using base = detail::basic_signal<T>;
@@ -94,9 +96,29 @@ class async_signal : public detail::basic_signal<T> {
         policy_(options.overflow),
         cache_(std::max<std::size_t>(options.envelope_cache, 2)) {}
 
-  /// Waits for every queued emission (drain()), then frees everything.
+  /// Waits until no emission of this signal is in flight, then frees everything.
+  ///
+  /// Called on a thread that is not one of the pool's workers, it waits as drain() does.
+  /// Called on one of the pool's own workers (a task, or a listener of another signal,
+  /// destroys this one), waiting could wait for itself: the emissions may be queued
+  /// behind the very task that destroys the signal. So it helps instead: it takes tasks
+  /// from the pool's queue and runs them on the calling thread (any queued task, of any
+  /// signal: the queue is one FIFO; each is counted in the pool's `completed` as if a
+  /// worker had run it) until none of this signal's emissions is left. Emissions running on
+  /// other workers end by themselves; while nothing can be taken it sleeps on the signal's
+  /// idle condition variable, woken by the last finish, and looks at the queue again after
+  /// at most a millisecond. If the pool is discarding (shutdown(shutdown_mode::discard)),
+  /// it discards the tasks it takes instead of running them, counted in `dropped`, as the
+  /// pool would: it ends either way. The tasks it runs run inside the destroying task, so
+  /// one that needs what that task holds (a lock) waits for ever, as it would inline.
+  /// Destroying a signal from inside one of its own listeners is undefined, as for any
+  /// object still in use.
   ~async_signal() {
-    wait_idle();
+    if (pool_.on_worker_thread()) {
+      help_until_idle();
+    } else {
+      wait_idle();
+    }
     envelope* env = nullptr;
     while (cache_.try_pop(env)) delete env;
   }
@@ -185,6 +207,7 @@ class async_signal : public detail::basic_signal<T> {
     std::error_code drop_reason;  // set by the emitter (before its last ref) or a copy
     std::mutex reason_mutex;      // guards drop_reason against several copies
     bool rejected = false;        // a try_emit that failed: nothing is counted as dropped
+    bool on_caller = false;       // counted in by reserve_on_caller() (runs on the emitter)
   };
 
   /// The pool task: one copy of an envelope. Several copies let the listeners of one
@@ -224,12 +247,13 @@ class async_signal : public detail::basic_signal<T> {
   /// the emission throws, so drain() does not wait for an emission that never existed.
   struct unwind {
     async_signal* self;
+    bool on_caller;
     snapshot* snap = nullptr;
     bool armed = true;
     ~unwind() {
       if (!armed) return;
       if (snap) core_type::release(snap);
-      self->unreserve();
+      self->unreserve(on_caller);
     }
   };
 
@@ -240,22 +264,29 @@ class async_signal : public detail::basic_signal<T> {
       if (std::error_code ec = ctx.error()) return refuse(ec, try_only, done);
     }
     bool run_here = m == mode::inline_run;
+    // Runs here because queue_capacity is reached: in flight, but not against the capacity,
+    // which bounds the emissions queued on or running on the pool (docs/decisions.md).
+    bool on_caller = false;
     if (!reserve()) {
       if (try_only || policy_ == overflow_policy::reject) return refuse(errc::backpressure, try_only, done);
-      if (policy_ == overflow_policy::caller_runs) {
-        force_reserve();
-        run_here = true;
+      if (policy_ == overflow_policy::caller_runs || pool_.on_worker_thread()) {
+        // caller_runs; or block on one of our own workers, where waiting for room could
+        // wait for itself, and queueing would exceed the capacity.
+        in_flight_.reserve_on_caller();
+        run_here = on_caller = true;
       } else if (std::error_code ec = wait_reserve(ctx)) {
         return refuse(ec, false, done);
       }
     }
-    unwind taken{this};
+    unwind taken{this, on_caller};
     snapshot* snap = taken.snap = core_.hold(detail::local_record());
-    const std::size_t n = snap->size;
+    const std::size_t n = snap->size();
     // Read before the push: the worker that takes the first copy still counts as idle.
     const std::size_t idle = n > 1 && !run_here ? pool_.idle_workers() : 0;
     if constexpr (solo_inline) {
-      if (&ctx == &detail::no_context && !done && n != 0 && idle < 2) {
+      // Not for an emission on the caller: a solo task's end (settle()) counts it out of
+      // the pool's share; an envelope remembers which share it came from.
+      if (&ctx == &detail::no_context && !done && n != 0 && idle < 2 && !on_caller) {
         worker_pool::task t = solo{this, snap, T(std::forward<P>(payload))};
         taken.armed = false;  // the task owns the pin and the count now
         return submit_solo(t, try_only, run_here);
@@ -280,6 +311,7 @@ class async_signal : public detail::basic_signal<T> {
     env->skipped.store(0, std::memory_order_relaxed);
     env->drop_reason = {};
     env->rejected = false;
+    env->on_caller = on_caller;
 
     std::error_code result;
     if (n != 0) {
@@ -352,7 +384,7 @@ class async_signal : public detail::basic_signal<T> {
     // once-listener stays in it (as skipped) until the next write. size() would leave it
     // out, and two emissions with the same listeners would account differently.
     snapshot* snap = core_.hold(detail::local_record());
-    const std::uint64_t n = snap->size;
+    const std::uint64_t n = snap->size();
     core_type::release(snap);
     dropped_.fetch_add(n, std::memory_order_relaxed);  // relaxed: a statistic
     if (done) done->finish(0, n, 0, why);
@@ -366,9 +398,9 @@ class async_signal : public detail::basic_signal<T> {
   /// 1.5x the throughput of always spreading, docs/benchmarks.md). A copy the queue
   /// refuses is simply not needed: the others claim its share.
   void add_helpers(envelope& env, std::size_t idle_workers) {
-    const std::size_t want = std::min<std::size_t>(env.snap->size, idle_workers);
+    const std::size_t want = std::min<std::size_t>(env.snap->size(), idle_workers);
     for (std::size_t i = 1; i < want; ++i) {
-      if (env.next.load(std::memory_order_relaxed) >= env.snap->size) return;  // relaxed: a hint
+      if (env.next.load(std::memory_order_relaxed) >= env.snap->size()) return;  // relaxed: a hint
       env.add_ref();
       worker_pool::task t = deliver{&env};
       if (pool_.try_submit(t)) return;  // refused: t's destructor drops the reference
@@ -407,7 +439,7 @@ class async_signal : public detail::basic_signal<T> {
     std::size_t next = 0;
     outcome o = run_listeners(s.snap, detail::no_context, s.payload, nullptr, [&next] { return next++; },
                               [](std::error_code) {});
-    o.claimed = s.snap->size;  // every index, in order
+    o.claimed = s.snap->size();  // every index, in order
     settle(s.snap, o, false);
   }
 
@@ -418,23 +450,20 @@ class async_signal : public detail::basic_signal<T> {
                         OnDrop on_drop) {
     delivery_scope delivering(this);
     detail::default_domain::record& rec = detail::local_record();
-    // Published so remove_listener_and_wait sees this thread using the snapshot; the
-    // hold keeps it alive (see signal_core::hold).
-    typename detail::default_domain::guard g(core_.domain(), rec);
-    g.publish(snap);
-    typename core_type::frame_scope fs(rec);
+    // The hold keeps the snapshot alive (signal_core::hold); run_entry announces each call
+    // in this thread's record, which is what remove_listener_and_wait waits on.
+    typename core_type::frame_scope fs(core_.domain(), rec);
     const bool metrics = core_.metrics_enabled();
     const bool checked = ctx.can_be_canceled();
-    const std::size_t n = snap->size;
+    const std::size_t n = snap->size();
     outcome o;
     for (;;) {
       const std::size_t i = claim();  // each index claimed once; see envelope_tally
       if (i >= n) break;
       entry_t& e = *snap->items()[i];
       std::optional<detail::failure> fail;
-      const run_status st =
-          checked ? core_.template run_entry<true, std::memory_order_seq_cst>(e, fs.f, ctx, payload, metrics, fail)
-                  : core_.template run_entry<false, std::memory_order_seq_cst>(e, fs.f, ctx, payload, metrics, fail);
+      const run_status st = checked ? core_.template run_entry_any<true>(fs.f, e, ctx, payload, metrics, fail)
+                                    : core_.template run_entry_any<false>(fs.f, e, ctx, payload, metrics, fail);
       switch (st) {
         case run_status::ok: ++o.delivered; break;
         case run_status::skipped: ++o.skipped; break;
@@ -476,20 +505,21 @@ class async_signal : public detail::basic_signal<T> {
   /// never claimed (queue refused it, pool discarded it) and is counted dropped now.
   void finalize(envelope& env) noexcept {
     snapshot* snap = env.snap;
-    const auto totals = env.totals(snap->size);  // relaxed loads, ordered by (R)
+    const auto totals = env.totals(snap->size());  // relaxed loads, ordered by (R)
     const outcome o{totals.delivered, totals.dropped, totals.skipped, totals.claimed};
-    if (!env.rejected && o.claimed < snap->size && !env.drop_reason) env.drop_reason = errc::pool_stopped;  // discarded
-    const std::uint64_t dropped = count_outcome(snap->size, o, env.rejected);  // before the completion
+    if (!env.rejected && o.claimed < snap->size() && !env.drop_reason) env.drop_reason = errc::pool_stopped;  // discarded
+    const std::uint64_t dropped = count_outcome(snap->size(), o, env.rejected);  // before the completion
     if (env.done) {
       env.done->finish(o.delivered, dropped, o.skipped, env.drop_reason);
       env.done.reset();
     }
+    const bool on_caller = env.on_caller;
     env.snap = nullptr;
     env.payload.reset();
     env.ctx = context{};
     recycle(&env);
     core_type::release(snap);
-    unreserve();  // last: after it, drain() may return and this signal be destroyed
+    unreserve(on_caller);  // last: after it, drain() may return and this signal be destroyed
   }
 
   /// Returns an envelope to the cache, or frees it when the cache is full.
@@ -517,45 +547,87 @@ class async_signal : public detail::basic_signal<T> {
   /// Ends a solo emission: counts its outcome, unpins the snapshot and counts the emission
   /// out of the in-flight total.
   void settle(snapshot* snap, const outcome& o, bool rejected) noexcept {
-    count_outcome(snap->size, o, rejected);
+    count_outcome(snap->size(), o, rejected);
     core_type::release(snap);
     unreserve();  // last: after it, drain() may return and this signal be destroyed
   }
 
   // ---- in-flight accounting (queue_capacity, drain) ------------------------------------
 
-  // The count and its orders (I1/I2) are detail::in_flight_count, model-checked in
+  // The count and its orders (I1-I5) are detail::in_flight_count, model-checked in
   // models/completion_models.cpp; the idle mutex and condition variable stay here.
 
-  /// Counts one more emission in flight, unless queue_capacity is reached.
+  /// Counts one more emission in flight on the pool, unless queue_capacity is reached.
   bool reserve() noexcept { return in_flight_.reserve(capacity_); }
 
-  void force_reserve() noexcept { in_flight_.force_reserve(); }
-
-  /// block policy at queue_capacity: polls for room, honouring the context.
+  /// block policy at queue_capacity, not on one of the pool's workers: a few yields (room
+  /// is usually made within a task's time), then a sleep on idle_cv_, woken by the finish
+  /// that makes room (in_flight_count::wait_reserve: finishers lock and notify only while
+  /// someone waits), by a stop request on the context, or at its deadline.
   std::error_code wait_reserve(const context& ctx) {
-    for (unsigned spin = 0;; ++spin) {
-      if (reserve()) return {};
-      if (ctx.can_be_canceled()) {
+    const bool cancellable = ctx.can_be_canceled();
+    for (unsigned spin = 0; spin < reserve_spins; ++spin) {
+      if (cancellable) {
         if (std::error_code ec = ctx.error()) return ec;
       }
-      if (pool_.on_worker_thread()) {  // waiting here could wait for ourselves
-        force_reserve();
-        return {};
-      }
-      if (spin < 64) {
-        std::this_thread::yield();
+      std::this_thread::yield();
+      if (reserve()) return {};
+    }
+    // A stop request must wake us: notify under the mutex, so it cannot fall between our
+    // check of the context (under that mutex, in `done` below) and the wait. Registered
+    // before the mutex is taken: it runs at once, here, if the stop came already.
+    const auto wake = [this] {
+      std::lock_guard<std::mutex> lock(idle_mutex_);
+      idle_cv_.notify_all();
+    };
+    std::optional<std::stop_callback<decltype(wake)>> on_stop;
+    if (ctx.stop_token().stop_possible()) on_stop.emplace(ctx.stop_token(), wake);
+    const auto deadline = ctx.deadline();
+    const bool got = in_flight_.wait_reserve(capacity_, idle_mutex_, [&](std::unique_lock<std::mutex>& lock, auto ready) {
+      // ready() first: an emission that got room goes ahead even if the context ended
+      // meanwhile (its listeners then check the context as usual).
+      const auto done = [&] { return ready() || (cancellable && ctx.error()); };
+      if (deadline) {
+        idle_cv_.wait_until(lock, *deadline, done);
       } else {
-        std::this_thread::sleep_for(std::chrono::microseconds(50));
+        idle_cv_.wait(lock, done);
       }
+    });
+    if (got) return {};
+    const std::error_code ec = ctx.error();
+    return ec ? ec : std::error_code(errc::deadline_exceeded);
+  }
+
+  /// One emission finished: counts it out of the pool's share, or out of the emissions on
+  /// the caller. A decrement that may reach zero is made under idle_mutex_, so wait_idle()
+  /// can only see zero once this thread no longer touches the signal.
+  void unreserve(bool on_caller = false) noexcept {
+    if (on_caller) {
+      in_flight_.unreserve_on_caller(idle_mutex_, idle_cv_);
+    } else {
+      in_flight_.unreserve(idle_mutex_, idle_cv_);
     }
   }
 
-  /// One emission finished. A decrement that may reach zero is made under idle_mutex_, so
-  /// wait_idle() can only see zero once this thread no longer touches the signal.
-  void unreserve() noexcept { in_flight_.unreserve(idle_mutex_, idle_cv_); }
-
   void wait_idle() { in_flight_.wait_idle(idle_mutex_, idle_cv_); }
+
+  /// ~async_signal on one of the pool's workers: runs (or, if the pool is discarding,
+  /// discards) queued tasks here until none of our emissions is in flight. Zero is seen
+  /// under idle_mutex_, as in wait_idle(): the last finaliser has left the signal.
+  void help_until_idle() {
+    std::unique_lock<std::mutex> lock(idle_mutex_);
+    while (in_flight_.count() != 0) {
+      lock.unlock();
+      const bool took = pool_.run_one_queued();
+      lock.lock();
+      // Nothing to take: ours run on other workers (the last finish notifies), or a
+      // producer is still publishing a cell; look at the queue again soon either way.
+      if (!took) idle_cv_.wait_for(lock, help_poll, [&] { return in_flight_.count() == 0; });
+    }
+  }
+
+  static constexpr unsigned reserve_spins = 16;
+  static constexpr std::chrono::milliseconds help_poll{1};
 
   worker_pool& pool_;
   const std::size_t capacity_;

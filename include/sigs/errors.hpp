@@ -26,7 +26,8 @@ enum class errc : int {
   duplicate_key,          ///< a listener with this key is already registered
   invalid_listener,       ///< the callable is empty (null function pointer, empty std::function)
   not_found,              ///< no active listener has this key or id
-  would_deadlock,         ///< remove_listener_and_wait called from inside that listener
+  would_deadlock,         ///< a wait that could never end: from inside the listener waited for, a
+                          ///< cycle of removal waits, or waiting for a pool from its own worker
   listener_error,         ///< generic failure reported by an error-aware listener
 };
 

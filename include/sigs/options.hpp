@@ -18,7 +18,8 @@ class worker_pool;
 /// What an async emit does when it cannot be queued at once: the pool's queue is full,
 /// or the signal already has `queue_capacity` emissions in flight.
 enum class overflow_policy : unsigned char {
-  block,        ///< wait for room, honouring the emission's context
+  block,        ///< wait for room, honouring the emission's context; on one of the pool's
+                ///< own workers, where waiting could wait for itself, run it there instead
   reject,       ///< drop the emission: counted in stats().dropped (try_emit returns backpressure)
   caller_runs,  ///< run the listeners on the emitting thread instead
 };
@@ -35,9 +36,14 @@ struct signal_options {
   /// The pool must outlive the signal.
   worker_pool* pool = nullptr;
 
-  /// async_signal: the most emissions of this signal queued or running at once; 0 means
-  /// no limit of its own (the pool's queue still bounds it). Beyond it, `overflow` applies.
-  /// Never exceeded; an emit racing the end of another emission may still find it reached.
+  /// async_signal: the most emissions of this signal queued on or running on the pool at
+  /// once; 0 means no limit of its own (the pool's queue still bounds it). Beyond it,
+  /// `overflow` applies. Never exceeded; an emit racing the end of another emission may
+  /// still find it reached. An emission that caller_runs runs on the emitting thread
+  /// because the limit is reached (or block on one of the pool's own workers) is counted
+  /// in stats().in_flight and waited for by drain(). It is not queued, so it does not
+  /// count against this limit: stats().in_flight may exceed queue_capacity by the
+  /// emissions running on emitting threads (docs/decisions.md).
   std::size_t queue_capacity = 0;
 
   /// async_signal: what emit() does when an emission cannot be queued at once.

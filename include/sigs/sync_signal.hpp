@@ -6,7 +6,8 @@
 //
 // Guarantees (docs/guarantees.md has the full list and the tests behind each):
 //  - emit() calls every active listener exactly once, in registration order, on the
-//    calling thread. It never takes a lock and never allocates.
+//    calling thread. It never takes a lock and never allocates (but for a thread's first
+//    emission while more than 64 threads hold hazard records: docs/guarantees.md).
 //  - An emission walks the snapshot of listeners taken when it began. A listener added
 //    meanwhile is not called by it; one removed (or a once-listener fired elsewhere)
 //    meanwhile is skipped if it has not started yet.
@@ -16,7 +17,10 @@
 //    emission calls it.
 //  - Listeners may add, remove, reset and emit (this or another signal) from inside a
 //    listener. Nesting is unlimited; past 8 levels per thread a slower fallback protects
-//    the snapshot.
+//    the snapshot, delaying only this signal's reclamation.
+//  - remove_listener_and_wait(id) returns once no other thread is calling that listener;
+//    it waits for nothing else, sleeps in the kernel, and refuses a true cycle of waits
+//    with errc::would_deadlock.
 //  - A listener that throws does not stop emit(): the exception is counted, kept in its
 //    metadata and passed to the error handler. try_emit() stops at it instead.
 #pragma once

@@ -26,20 +26,17 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <system_error>
 #include <thread>
 #include <vector>
 
 #include <sigs/context.hpp>
-#include <sigs/detail/mpmc_queue.hpp>
+#include <sigs/detail/pool_core.hpp>
 #include <sigs/detail/port.hpp>
 #include <sigs/detail/task.hpp>
-#include <sigs/detail/wake.hpp>
 #include <sigs/errors.hpp>
 
 namespace sigs {
@@ -121,9 +118,13 @@ class worker_pool {
   /// blocked submit() calls return it), then either runs (drain) or discards (discard) the
   /// queued tasks, and joins the workers. Idempotent and thread-safe; a later or concurrent
   /// call with shutdown_mode::discard turns a drain in progress into a discard. Returns
-  /// an empty code once the workers are joined, or errc::would_deadlock at once when called
-  /// from one of this pool's own tasks (the pool still stops; another thread, or the
-  /// destructor, joins it).
+  /// an empty code once the workers are joined, or errc::would_deadlock when called from
+  /// one of this pool's own tasks: the pool still stops, and another thread, or the
+  /// destructor, joins it. A discard called from a task discards the queued tasks before it
+  /// returns (each discard hook called once, on the calling thread, and counted in
+  /// `dropped`), so whatever waits for them (an async_signal's drain() or destructor) need
+  /// not wait for the join; the other workers stop after their current task. A drain
+  /// called from a task leaves the queued tasks to the workers, which run them.
   std::error_code shutdown(shutdown_mode mode = shutdown_mode::drain);
 
   /// True once shutdown() has begun.
@@ -139,12 +140,10 @@ class worker_pool {
   /// Workers waiting for work at this moment (spinning before sleep, or asleep). A hint,
   /// possibly stale by the time it is used: async_signal reads it to decide whether the
   /// listeners of one emission are worth spreading over several workers.
-  [[nodiscard]] unsigned idle_workers() const noexcept {
-    return idle_.load(std::memory_order_relaxed);  // relaxed: a hint; nothing is published by it
-  }
+  [[nodiscard]] unsigned idle_workers() const noexcept { return core_.idle_workers(); }
 
   /// The queue capacity (after rounding).
-  [[nodiscard]] std::size_t queue_capacity() const noexcept { return queue_.capacity(); }
+  [[nodiscard]] std::size_t queue_capacity() const noexcept { return core_.capacity(); }
 
   /// Reads the counters; lock-free, callable any time, from any thread, also from a task.
   [[nodiscard]] worker_pool_stats stats() const noexcept;
@@ -163,43 +162,27 @@ class worker_pool {
   static bool set_global_threads(unsigned n);
 
  private:
+  // ~async_signal on one of our workers helps with run_one_queued() rather than wait for
+  // tasks queued behind its own.
+  template <class T>
+  friend class async_signal;
+
   struct worker_slot;
-  enum class run_state : unsigned char { running, draining, discarding };
-  using queue_type = detail::mpmc_queue<task>;
+
+  /// Called only on one of this pool's workers, from inside a task: takes one queued task,
+  /// if any, and runs it here (counted in this worker's `completed`), or discards it
+  /// (counted in `dropped`) if the pool is discarding. Returns false when nothing could be
+  /// taken (empty, or the next cell is still being published).
+  bool run_one_queued() noexcept;
 
   void worker_main(worker_slot& me);
-  bool wait_for_work(worker_slot& me, task& t);
-  void run_one(worker_slot& me, task& t) noexcept;
-  detail::push_result push_and_wake(task& t);
-  void after_pop();
-  std::error_code wait_for_space(task& t, const context& ctx);
   std::error_code reject(std::error_code ec) noexcept;
-  void request_stop(shutdown_mode mode) noexcept;
-  void join_and_discard_rest();
 
-  queue_type queue_;
+  // The queue, the sleep/wake handshakes and the shutdown protocol (detail/pool_core.hpp).
+  detail::pool_core<> core_;
 
-  // Read by every producer after each push / every worker after each pop; written only
-  // when a worker goes to sleep or a producer blocks. state_ is read on every task.
-  // The workers asleep on work_cv_ / producers waiting on space_cv_ (wake.hpp).
-  alignas(detail::cache_line) detail::wake_count<> sleepers_;
-  detail::wake_count<> space_waiters_;
-  std::atomic<run_state> state_{run_state::running};
-
-  // Written by workers at every switch between busy and idle, read by emitters of several
-  // listeners: kept off the line of sleepers_, which every push reads.
-  alignas(detail::cache_line) std::atomic<unsigned> idle_{0};  // see idle_workers()
-
-  // Rare-path counters, off the hot lines.
+  // Rare-path counter, off the hot lines.
   alignas(detail::cache_line) std::atomic<std::uint64_t> rejected_{0};
-  std::atomic<std::uint64_t> dropped_{0};
-
-  std::mutex work_mutex_;  // workers sleep on work_cv_ under it
-  std::condition_variable work_cv_;
-  std::mutex space_mutex_;  // producers wait for a free cell on space_cv_ under it
-  std::condition_variable_any space_cv_;
-  std::mutex join_mutex_;  // serialises joining
-  bool joined_ = false;    // guarded by join_mutex_
 
   unsigned thread_count_;
   std::unique_ptr<worker_slot[]> slots_;

@@ -9,6 +9,9 @@
 //   typename A::condition_variable   wait(std::unique_lock<A::mutex>&, pred), notify_all()
 //                                    (in_flight.hpp, completion.hpp)
 //   A::yield()                       called in every spin or wait loop
+//   A::wait(atomic<uint32_t>&, old)  blocks while the value is `old` (a futex wait; may
+//                                    return spuriously), hazard.hpp and the entry's error lock
+//   A::notify_all(atomic<uint32_t>&) wakes every A::wait on that atomic
 //   A::fence(std::memory_order)      std::atomic_thread_fence (wake.hpp)
 // and, optionally (hazard.hpp checks with `requires`), the asymmetric-fence hooks:
 //   A::asymmetric_fence_available()  true when the writer-side barrier below works here
@@ -26,6 +29,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 #include <thread>
 
@@ -52,6 +56,12 @@ struct std_atomics {
   using condition_variable = std::condition_variable;
 
   static void yield() noexcept { std::this_thread::yield(); }
+
+  /// Sleeps in the kernel (a futex on Linux) while `a` holds `old`; acquire on return.
+  static void wait(const std::atomic<std::uint32_t>& a, std::uint32_t old) noexcept {
+    a.wait(old, std::memory_order_acquire);  // acquire: pairs with the release that changed it
+  }
+  static void notify_all(std::atomic<std::uint32_t>& a) noexcept { a.notify_all(); }
 
   // g++ warns that ThreadSanitizer does not model fences (-Wtsan). That is harmless for the
   // only user, wake.hpp's handshake: no happens-before relation rests on its fences (data

@@ -102,13 +102,21 @@ class basic_signal {
     return core_.remove([key](const auto& e) { return e.key == key; });
   }
 
-  /// remove_listener(), then waits until no invocation of the listener is running on any
-  /// other thread. It waits for every emission of this signal that other threads began
-  /// before the removal, so a listener running on another thread must not wait for the
-  /// caller. Called from inside that listener's own invocation (on this thread), it does
-  /// nothing and returns errc::would_deadlock.
+  /// remove_listener(), then waits until no call of the listener is running on any other
+  /// thread. It waits for the calls of this listener only: not for other listeners, nor
+  /// for emissions that merely hold it in their snapshot. It also waits when the listener
+  /// was already removed, reset or (once-listener) fired: then it returns errc::not_found,
+  /// but only once no call of it is running on another thread. Any number of threads may
+  /// wait at once, from inside listeners too. It spins briefly, then sleeps in the kernel
+  /// until the last such call returns. Returns errc::would_deadlock
+  ///  - without doing anything, when called from inside that listener's own call on this
+  ///    thread (it would wait for itself);
+  ///  - after the removal, when the wait could never end: a thread calling the listener
+  ///    waits (itself or through others) for a listener this thread is calling. At least
+  ///    one of the threads of such a cycle gets this error; none hangs.
+  /// Listener ids are unique across the signals of the process.
   std::error_code remove_listener_and_wait(listener_id id) {
-    return core_.remove_and_wait(local_record(), [id](const auto& e) { return e.id == id.value(); });
+    return core_.remove_and_wait(local_record(), [id](const auto& e) { return e.id == id.value(); }, true);
   }
   std::error_code remove_listener_and_wait(std::string_view key) {
     if (key.empty()) return errc::not_found;

@@ -18,6 +18,11 @@
 //   int x = 42; if (q.try_push(x) == sigs::detail::push_result::ok) { /* x moved from */ }
 //   int y; if (q.try_pop(y)) { /* y == 42 */ }
 //
+// Positions are 64-bit (position_type) whatever the width of std::size_t: the closed bit
+// below is their top bit, which a 32-bit counter would reach after 2^31 pushes (minutes of
+// a busy pool), and a 64-bit one reaches only after centuries. Cells are indexed by
+// `pos & mask_`, so only the index, never the position, is narrowed to std::size_t.
+//
 // Closing. close() sets the top bit of `enqueue_pos_`. Since claiming is a CAS on that
 // same word, every push is linearised against the close: it either claimed its position
 // before (and will be popped) or fails with push_result::closed and keeps its element.
@@ -32,11 +37,12 @@
 //
 // Written against an atomics policy `A` (sigs/detail/atomics.hpp) so that models/ can
 // instantiate this very header with Relacy's atomics. It uses only
-//   A::atomic<std::size_t>: load, store, compare_exchange_weak, fetch_or (explicit orders);
-//   A::var<std::size_t>:    load, store (a shadow of each cell's payload, see cell::turn).
+//   A::atomic<std::uint64_t>: load, store, compare_exchange_weak, fetch_or (explicit orders);
+//   A::var<std::uint64_t>:    load, store (a shadow of each cell's payload, see cell::turn).
 // No spin or wait loop lives here, so A::yield() is not needed.
 #pragma once
 
+#include <atomic>
 #include <bit>
 #include <cassert>
 #include <cstddef>
@@ -62,6 +68,18 @@ enum class push_result : unsigned char {
 
 template <class T, class A = std_atomics>
 class mpmc_queue {
+ public:
+  /// A position in the ring: how many pushes (or pops) came before. 64-bit on every target,
+  /// so that the closed bit (its top bit) is never reached by counting.
+  using position_type = std::uint64_t;
+
+ private:
+  // The production policy must not fall back to a lock for the 64-bit positions (as
+  // std::atomic would on a 32-bit target without a double-word CAS): the queue promises
+  // lock-free pushes and pops.
+  static_assert(std::atomic<position_type>::is_always_lock_free,
+                "sigs::detail::mpmc_queue needs lock-free 64-bit atomics on this target "
+                "(its positions are 64-bit so that the closed bit is never reached)");
   static_assert(std::is_nothrow_move_constructible_v<T>,
                 "a claimed cell must be filled: T's move constructor may not throw");
   static_assert(std::is_nothrow_move_assignable_v<T>, "try_pop move-assigns into the caller's T");
@@ -72,15 +90,15 @@ class mpmc_queue {
   template <class U>
   using var = typename A::template var<U>;
 
-  static constexpr std::size_t closed_bit = std::size_t(1) << (std::numeric_limits<std::size_t>::digits - 1);
+  static constexpr position_type closed_bit = position_type(1) << (std::numeric_limits<position_type>::digits - 1);
 
   struct cell {
-    atomic<std::size_t> seq;
+    atomic<position_type> seq;
     // Shadow of the payload for the model checker: the producer writes its position here
     // right after constructing the element, the consumer reads it right before moving it
     // out. Relacy cannot see the raw bytes of `storage`, but it sees this plain variable,
     // so a missing happens-before on the payload shows up as a DATA RACE on `turn`.
-    var<std::size_t> turn;
+    var<position_type> turn;
     alignas(T) unsigned char storage[sizeof(T)];
 
     T* element() noexcept { return std::launder(reinterpret_cast<T*>(storage)); }
@@ -99,7 +117,7 @@ class mpmc_queue {
     for (std::size_t i = 0; i <= mask_; ++i) {
       // relaxed: the queue is handed to other threads by something that synchronises
       // (thread creation, a mutex), which publishes these initial values.
-      cells_[i].seq.store(i, std::memory_order_relaxed);
+      cells_[i].seq.store(position_type{i}, std::memory_order_relaxed);
     }
     enqueue_pos_.store(0, std::memory_order_relaxed);  // relaxed: as above
     dequeue_pos_.store(0, std::memory_order_relaxed);  // relaxed: as above
@@ -108,9 +126,9 @@ class mpmc_queue {
   /// Destroys the elements still queued. No other thread may use the queue any more.
   ~mpmc_queue() {
     // relaxed: the caller guarantees exclusive access, which already synchronised.
-    const std::size_t end = enqueue_pos_.load(std::memory_order_relaxed) & ~closed_bit;
-    for (std::size_t pos = dequeue_pos_.load(std::memory_order_relaxed); pos != end; ++pos) {
-      cell& c = cells_[pos & mask_];
+    const position_type end = enqueue_pos_.load(std::memory_order_relaxed) & ~closed_bit;
+    for (position_type pos = dequeue_pos_.load(std::memory_order_relaxed); pos != end; ++pos) {
+      cell& c = at(pos);
       if (c.seq.load(std::memory_order_relaxed) == pos + 1) c.element()->~T();  // relaxed: as above
     }
   }
@@ -123,15 +141,15 @@ class mpmc_queue {
   push_result try_push(T& value) noexcept {
     // relaxed: only a starting guess; the CAS below decides, and the cell's sequence (1)
     // carries the synchronisation.
-    std::size_t pos = enqueue_pos_.load(std::memory_order_relaxed);
+    position_type pos = enqueue_pos_.load(std::memory_order_relaxed);
     cell* c;
     for (;;) {
       if (pos & closed_bit) return push_result::closed;
-      c = &cells_[pos & mask_];
+      c = &at(pos);
       // (1) acquire, pairs with release (4): the consumer of the previous lap has finished
       //     moving out of and destroying this cell's element before we construct ours.
-      const std::size_t seq = c->seq.load(std::memory_order_acquire);
-      const auto dif = static_cast<std::ptrdiff_t>(seq - pos);
+      const position_type seq = c->seq.load(std::memory_order_acquire);
+      const auto dif = static_cast<std::int64_t>(seq - pos);
       if (dif == 0) {
         // relaxed: the CAS only arbitrates which producer owns position `pos`; ownership
         // needs atomicity, not ordering. A set closed_bit makes it fail (value differs).
@@ -158,13 +176,13 @@ class mpmc_queue {
   /// untouched) when no element is ready. Lock-free; never blocks. Works after close().
   bool try_pop(T& out) noexcept {
     // relaxed: a starting guess, as in try_push; the cell's sequence (3) synchronises.
-    std::size_t pos = dequeue_pos_.load(std::memory_order_relaxed);
+    position_type pos = dequeue_pos_.load(std::memory_order_relaxed);
     cell* c;
     for (;;) {
-      c = &cells_[pos & mask_];
+      c = &at(pos);
       // (3) acquire, pairs with release (2): the producer's element and `turn` are visible.
-      const std::size_t seq = c->seq.load(std::memory_order_acquire);
-      const auto dif = static_cast<std::ptrdiff_t>(seq - (pos + 1));
+      const position_type seq = c->seq.load(std::memory_order_acquire);
+      const auto dif = static_cast<std::int64_t>(seq - (pos + 1));
       if (dif == 0) {
         // relaxed: the CAS only arbitrates which consumer owns position `pos`.
         if (dequeue_pos_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed,
@@ -204,8 +222,8 @@ class mpmc_queue {
   /// claimed by a consumer: nothing is queued and nothing can be queued any more.
   /// A snapshot: callers that wait for it must be re-checked by whoever changes it.
   [[nodiscard]] bool drained() const noexcept {
-    // relaxed: status reads; the pool orders them with its mutex (see worker_pool.cpp).
-    const std::size_t e = enqueue_pos_.load(std::memory_order_relaxed);
+    // relaxed: status reads; the pool orders them with its mutex (see pool_core.hpp).
+    const position_type e = enqueue_pos_.load(std::memory_order_relaxed);
     return (e & closed_bit) != 0 && dequeue_pos_.load(std::memory_order_relaxed) == (e & ~closed_bit);
   }
 
@@ -216,10 +234,10 @@ class mpmc_queue {
   /// always within [0, capacity()].
   [[nodiscard]] std::size_t size_approx() const noexcept {
     // relaxed: statistics; the two loads are not a consistent snapshot, hence the clamp.
-    const std::size_t d = dequeue_pos_.load(std::memory_order_relaxed);
-    const std::size_t e = enqueue_pos_.load(std::memory_order_relaxed) & ~closed_bit;
+    const position_type d = dequeue_pos_.load(std::memory_order_relaxed);
+    const position_type e = enqueue_pos_.load(std::memory_order_relaxed) & ~closed_bit;
     if (e <= d) return 0;
-    return e - d < capacity() ? e - d : capacity();
+    return e - d < capacity() ? static_cast<std::size_t>(e - d) : capacity();
   }
 
   /// Successful pushes so far (positions claimed by producers).
@@ -241,13 +259,16 @@ class mpmc_queue {
     return std::unique_ptr<cell[]>(new cell[rounded(requested)]);
   }
 
+  /// The cell of ring position `pos`: only the index is narrowed to std::size_t.
+  cell& at(position_type pos) const noexcept { return cells_[static_cast<std::size_t>(pos & mask_)]; }
+
   // Hot indices live on their own cache lines (detail::cache_line, 64 bytes).
   // Read-only after construction: its own line, so index traffic never invalidates it.
   alignas(cache_line) const std::unique_ptr<cell[]> cells_;
   const std::size_t mask_;
   // Written by every producer / every consumer respectively: one line each.
-  alignas(cache_line) atomic<std::size_t> enqueue_pos_;
-  alignas(cache_line) atomic<std::size_t> dequeue_pos_;
+  alignas(cache_line) atomic<position_type> enqueue_pos_;
+  alignas(cache_line) atomic<position_type> dequeue_pos_;
 };
 
 }  // namespace sigs::detail

@@ -17,10 +17,14 @@
 //              them (a plain count, touched only under mutex_) and destroyed, outside the
 //              lock, with the last snapshot.
 //
-// Memory orders, numbered as in hazard.hpp:
-//   (P1) head_.store(seq_cst) publishes a snapshot: release for its contents and the
-//        entries' construction (read by H2's acquire), seq_cst for the scan argument.
-//   (H2) is the guard's validating load in hazard.hpp.
+// Memory orders, labelled as in hazard.hpp:
+//   (CORE-P1) head_.store(seq_cst) publishes a snapshot: release for its contents and the
+//             entries' construction (read by HP-H2's acquire), seq_cst for the scan argument.
+//   (CORE-K1) the removal's state CAS (seq_cst): the WAIT-1 of hazard.hpp's call protocol
+//             (seq_cst for the deep calls' Dekker there).
+//   (CORE-K2) a once-listener's claim CAS (acq_rel): orders the claimer's CALL-1 before a
+//             waiter that reads `fired`.
+//   (HP-H2)   is the guard's validating load in hazard.hpp.
 //
 // This header is written only against the atomics policy A, so models/ instantiates it
 // with Relacy. The public sync_signal / async_signal wrap it.
@@ -78,7 +82,8 @@ struct entry {
     calls.store(0, std::memory_order_relaxed);        // published by P1
     errors.store(0, std::memory_order_relaxed);       // published by P1
     last_called.store(0, std::memory_order_relaxed);  // published by P1
-    error_lock.store(false, std::memory_order_relaxed);  // published by P1
+    error_lock.store(0, std::memory_order_relaxed);   // published by P1
+    deep_calls.store(0, std::memory_order_relaxed);   // published by P1
   }
 
   typename A::template atomic<std::uint32_t> state;
@@ -92,7 +97,9 @@ struct entry {
   typename A::template atomic<std::uint64_t> calls;
   typename A::template atomic<std::uint64_t> errors;
   typename A::template atomic<std::int64_t> last_called;  // system_clock ticks, metrics only
-  typename A::template atomic<bool> error_lock;            // guards the two fields below
+  typename A::template atomic<std::uint32_t> error_lock;   // guards the two fields below: 0 free,
+                                                           // 1 held, 2 held and someone sleeps
+  typename A::template atomic<std::uint32_t> deep_calls;   // calls made past the slot stack (hazard.hpp)
   std::error_code last_error;
   std::exception_ptr last_exception;
   std::size_t refs = 0;  // snapshots holding this entry; only under the writer mutex
@@ -102,12 +109,11 @@ struct entry {
   /// The count and the last error change together, under error_lock, so a metadata copy
   /// never shows a count whose error is not there yet.
   void note_error(std::error_code ec, std::exception_ptr ex) {
-    // (E1) acquire: pairs with the release in (E2) of the previous holder.
-    while (error_lock.exchange(true, std::memory_order_acquire)) A::yield();
-    errors.fetch_add(1, std::memory_order_relaxed);  // relaxed: ordered by the lock (E1/E2)
+    lock_errors();
+    errors.fetch_add(1, std::memory_order_relaxed);  // relaxed: ordered by the lock (CORE-E1/E2)
     last_error = ec;
     last_exception = std::move(ex);
-    error_lock.store(false, std::memory_order_release);  // (E2) pairs with (E1)
+    unlock_errors();
   }
 
   struct error_record {
@@ -117,10 +123,27 @@ struct entry {
   };
 
   error_record read_error() {
-    while (error_lock.exchange(true, std::memory_order_acquire)) A::yield();  // (E1)
+    lock_errors();
     error_record r{errors.load(std::memory_order_relaxed), last_error, last_exception};  // relaxed: under the lock
-    error_lock.store(false, std::memory_order_release);  // (E2)
+    unlock_errors();
     return r;
+  }
+
+  /// A futex lock: a few yields, then a sleep in the kernel, so a waiter of higher
+  /// priority cannot livelock the holder. Held only to copy two fields.
+  void lock_errors() noexcept {
+    for (unsigned spin = 0; spin < 16; ++spin) {
+      std::uint32_t free = 0;
+      // (CORE-E1) acquire: pairs with the previous holder's release (CORE-E2).
+      if (error_lock.compare_exchange_strong(free, 1, std::memory_order_acquire, std::memory_order_relaxed)) return;
+      A::yield();
+    }
+    // Marked 2 ("someone sleeps") from here on, so the holder's unlock wakes us.
+    while (error_lock.exchange(2, std::memory_order_acquire) != 0) A::wait(error_lock, 2u);  // (CORE-E1)
+  }
+  void unlock_errors() noexcept {
+    // (CORE-E2) release: pairs with the next holder's acquire (CORE-E1).
+    if (error_lock.exchange(0, std::memory_order_release) == 2) A::notify_all(error_lock);
   }
 };
 
@@ -201,7 +224,10 @@ class signal_core {
       pins.store(0, std::memory_order_relaxed);  // published by P1
       unpins.store(0, std::memory_order_relaxed);
     }
-    std::size_t size = 0;
+    // A var, not a plain member, so that the model checker sees every read of the header:
+    // a worker's read not ordered before the snapshot's free (CORE-K3/K4) is a data race
+    // on it there. In production it is a plain std::size_t.
+    typename A::template var<std::size_t> size_;
     std::shared_ptr<const error_handler> handler;
     snapshot* garbage_next = nullptr;  // links freed snapshots awaiting deallocation (garbage)
     void* block = nullptr;             // the allocation it was placed in (make_snapshot)
@@ -211,9 +237,15 @@ class signal_core {
     alignas(cache_line) typename A::template atomic<std::size_t> pins;
     alignas(cache_line) typename A::template atomic<std::size_t> unpins;
 
+    // The destructor's store is what the model checker sees as the free (see size_).
+    ~snapshot() { size_.store(0); }
+    snapshot(const snapshot&) = delete;
+    snapshot& operator=(const snapshot&) = delete;
+
+    [[nodiscard]] std::size_t size() const noexcept { return size_.load(); }
     entry_t** items() noexcept { return reinterpret_cast<entry_t**>(this + 1); }
     entry_t* const* begin() noexcept { return items(); }
-    entry_t* const* end() noexcept { return items() + size; }
+    entry_t* const* end() noexcept { return items() + size(); }
   };
   static_assert(alignof(snapshot) >= alignof(entry_t*));
 
@@ -252,7 +284,7 @@ class signal_core {
           return listener_id::refused(errc::duplicate_key);
       }
     }
-    const std::uint64_t id = ++next_id_;
+    const std::uint64_t id = domain_.new_listener_id();
     std::unique_ptr<entry_t, entry_deleter> e(new entry_impl<A, T, fn_t>(std::forward<F>(f), id, std::string(key), once));
     snapshot* next = make_successor(alive_count(cur) + 1, cur->handler);
     active_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a count; see size()
@@ -279,65 +311,70 @@ class signal_core {
     return {};
   }
 
-  /// remove(), then wait until no other thread can still be running the listener.
-  /// `self` is the calling thread's record: its own emissions are not waited for, and an
-  /// emission of it that is running this very listener makes the call fail instead.
+  /// remove(), then waits until no other thread is calling the listener: every entry
+  /// `pred` matches, alive or not (removed, fired or reset before), in any snapshot an
+  /// emission may still be walking. `self` is the calling thread's record: its own calls
+  /// are not waited for. Returns
+  ///   {}              removed, and no other thread is calling it any more;
+  ///   not_found       nothing alive matched; no other thread is calling a dead match;
+  ///   would_deadlock  the calling thread is itself calling the (alive) listener: nothing
+  ///                   done. Or: the wait is part of a cycle (a thread calling it waits,
+  ///                   directly or through others, for a listener this thread is calling);
+  ///                   the removal is done, but a call may still be running.
+  /// `unique`: `pred` matches at most one entry ever (an id), so the search for entries to
+  /// wait for stops at the first: it does not walk every retired snapshot, which matters
+  /// while a reader nested past its slots keeps them all.
   template <class Pred>
-  std::error_code remove_and_wait(record& self, Pred pred) {
+  std::error_code remove_and_wait(record& self, Pred pred, bool unique = false) {
     garbage g;
-    std::vector<const void*> waitset;
+    std::vector<entry_t*> targets;  // kept alive by a reference each (refs) while we wait
+    std::error_code result;
     {
       std::lock_guard<typename A::mutex> lock(mutex_);
       snapshot* cur = head_.load(std::memory_order_relaxed);  // relaxed: writers hold mutex_
       entry_t* e = find_alive(cur, pred);
-      if (!e) return errc::not_found;
-      for (frame* f = self.frames; f; f = f->prev)
-        if (f->current == e) return errc::would_deadlock;
-      snapshot* next = make_successor(alive_count(cur), cur->handler);
+      if (e && Domain::calling(self, e->id)) return errc::would_deadlock;
+      snapshot* next = e ? make_successor(alive_count(cur), cur->handler) : nullptr;
       try {
-        waitset.reserve(retired_.size() + 1);  // after republish: retired_ plus cur
+        // Every snapshot an emission may walk is the current one or a retired one (a freed
+        // snapshot is protected by nobody): so are the entries any call can be running.
+        if (unique && e) {
+          targets.push_back(e);
+        } else {
+          gather(cur, pred, targets);
+          for (auto s = retired_.rbegin(); s != retired_.rend() && !(unique && !targets.empty()); ++s)
+            gather(*s, pred, targets);  // newest first: a dead id is most likely in the last ones
+        }
       } catch (...) {
-        destroy_snapshot(next);
+        if (next) destroy_snapshot(next);
         throw;
       }
-      if (!kill(e)) {
-        destroy_snapshot(next);
-        return errc::not_found;
+      for (entry_t* t : targets) ++t->refs;
+      if (e && kill(e)) {
+        republish(cur, next, nullptr, g);
+      } else {
+        if (next) destroy_snapshot(next);
+        result = errc::not_found;
       }
-      republish(cur, next, nullptr, g);
-      // Every snapshot that still holds e is retired now (the current one does not).
-      // Keep them all alive (pins_) so their addresses cannot be reused while we wait.
-      for (snapshot* s : retired_)
-        if (std::find(s->begin(), s->end(), e) != s->end()) waitset.push_back(s);
-      ++pins_;
     }
     g.release();
-    // An invocation of e runs only under a hazard on a snapshot holding e (or under the
-    // overflow count), so when none is left, none is running. Waits only for *other*
-    // threads; each of their emissions ends in finite time unless a listener blocks on us.
-    struct unpin {
+    struct unref {
       signal_core& core;
-      garbage& g;
-      ~unpin() {
-        std::lock_guard<typename A::mutex> lock(core.mutex_);
-        --core.pins_;
-        core.scan(g);
+      std::vector<entry_t*>& targets;
+      ~unref() {
+        garbage dead;
+        {
+          std::lock_guard<typename A::mutex> lock(core.mutex_);
+          for (entry_t* t : targets) core.drop_ref(t, dead);
+        }
       }
-    } unpin_on_exit{*this, g};
-    // Out of memory for `hazards` throws std::bad_alloc out of the wait: the listener is
-    // removed, but may still be running.
-    std::vector<const void*> hazards;
-    for (;;) {
-      bool clear = domain_.collect(hazards, &self);  // (S1/S2) after P1 in republish
-      if (clear) {
-        clear = std::none_of(hazards.begin(), hazards.end(), [&](const void* h) {
-          return std::find(waitset.begin(), waitset.end(), h) != waitset.end();
-        });
-      }
-      if (clear) break;
-      A::yield();
+    } drop_on_exit{*this, targets};
+    for (entry_t* t : targets) {
+      std::uint32_t own_deep = 0;
+      Domain::calling(self, t->id, &own_deep);
+      if (!domain_.wait_for_calls(self, t->id, t->deep_calls, own_deep)) return errc::would_deadlock;
     }
-    return {};
+    return result;
   }
 
   void reset() {
@@ -371,7 +408,7 @@ class signal_core {
   template <class Fn>
   void for_each_alive(record& rec, Fn&& fn) {
     typename Domain::guard g(domain_, rec);
-    snapshot* s = g.template protect<snapshot>(head_);
+    snapshot* s = g.template protect<snapshot>(head_, overflow_);
     for (entry_t* e : *s)
       if (is_alive(e->state.load(std::memory_order_relaxed))) fn(*e);  // relaxed: see emit
   }
@@ -409,28 +446,32 @@ class signal_core {
   /// What running one entry did.
   enum class run_status { skipped, ok, failed, stopped };
 
-  /// Runs `e` if it is alive, claiming it first if it is a once-entry. On `failed`, `fail`
-  /// says why (with the exception for a throw); on `stopped`, `fail->error` is the
-  /// context's error and the entry was not started (nor claimed). `StateOrder` is relaxed for an emission that
-  /// validated its snapshot against head_ (H2), seq_cst for one running a held snapshot
-  /// (see hold()).
-  template <bool Checked, std::memory_order StateOrder = std::memory_order_relaxed>
-  run_status run_entry(entry_t& e, frame& f, const context& ctx, const T& value, bool metrics,
+  /// Runs `e` if it is alive, claiming it first if it is a once-entry, in frame `f`. On
+  /// `failed`, `fail` says why (with the exception for a throw); on `stopped`,
+  /// `fail->error` is the context's error and the entry was not started (nor claimed).
+  /// The call is announced in the thread's record first (hazard.hpp, CALL-1), so that
+  /// remove_and_wait sees it, and the state is read after that (CALL-2). `Asym` is the
+  /// domain's mode (asymmetric()), fixed per emission by the caller.
+  template <bool Checked, bool Asym>
+  SIGS_ALWAYS_INLINE run_status run_entry(frame& f, entry_t& e, const context& ctx, const T& value, bool metrics,
                        std::optional<failure>& fail) {
-    // relaxed (sync): the state guards no data (the entry was published with the snapshot,
-    // P1/H2); an emission that happens-after a removal never sees the entry at all.
-    // seq_cst (async, K2): pairs with the removal's seq_cst CAS (K1); see hold().
-    std::uint32_t st = e.state.load(StateOrder);
-    if (SIGS_UNLIKELY(st != state_live)) {
-      if (st != state_armed) return run_status::skipped;
-      if constexpr (Checked) {
-        if (stop_requested(ctx, fail)) return run_status::stopped;
+    if constexpr (Checked) {
+      if (stop_requested(ctx, fail)) {
+        // relaxed: only tells a dead entry (skipped) from a live one (stopped); no data.
+        return is_alive(e.state.load(std::memory_order_relaxed)) ? run_status::stopped : run_status::skipped;
       }
-      if (!claim_once(e, st)) return run_status::skipped;
-    } else if constexpr (Checked) {
-      if (stop_requested(ctx, fail)) return run_status::stopped;
     }
-    f.current = &e;
+    domain_.template begin_call<Asym>(f, e.id, e.deep_calls);
+    // (CALL-2) see hazard.hpp: after CALL-1 and CALL-4; the state guards no data (the entry
+    // was published with the snapshot, CORE-P1/HP-H2).
+    std::uint32_t st = e.state.load(Domain::validate_order(f));
+    if (SIGS_UNLIKELY(st != state_live)) {
+      // A once-entry's claim is its validation: the RMW reads the latest state.
+      if (st != state_armed || !claim_once(e, st)) {
+        domain_.template end_call<Asym>(f, e.deep_calls, true);
+        return run_status::skipped;
+      }
+    }
     bool failed;
     try {
       failed = e.invoke(&e, ctx, value, fail);
@@ -438,17 +479,31 @@ class signal_core {
       fail.emplace(failure{errc::listener_exception, std::current_exception()});
       failed = true;
     }
-    f.current = nullptr;  // returned: the error handler below may remove_and_wait it
     if (SIGS_UNLIKELY(metrics)) count_call(e);
-    if (SIGS_LIKELY(!failed)) return run_status::ok;
+    if (SIGS_LIKELY(!failed)) {
+      domain_.template end_call<Asym>(f, e.deep_calls, false);  // the next call (or the frame's end) clears it
+      return run_status::ok;
+    }
+    domain_.template end_call<Asym>(f, e.deep_calls, true);  // returned: the error handler may wait for it
     on_error(e, fail->error, fail->exception);
     return run_status::failed;
   }
 
+  /// run_entry() with the domain's mode chosen here (one branch per call): for the async
+  /// workers, whose loop is not instantiated per mode.
+  template <bool Checked>
+  run_status run_entry_any(frame& f, entry_t& e, const context& ctx, const T& value, bool metrics,
+                           std::optional<failure>& fail) {
+    return domain_.asymmetric() ? run_entry<Checked, true>(f, e, ctx, value, metrics, fail)
+                                : run_entry<Checked, false>(f, e, ctx, value, metrics, fail);
+  }
+
   /// Moves an armed once-entry to fired; true for the one caller that does.
   SIGS_COLD bool claim_once(entry_t& e, std::uint32_t st) noexcept {
-    // relaxed: exactly-once needs only the RMW's atomicity on this one location.
-    if (!e.state.compare_exchange_strong(st, state_fired, std::memory_order_relaxed)) return false;
+    // (CORE-K2) acq_rel: exactly-once needs only the RMW's atomicity; the release orders
+    // this thread's CALL-1 before a remove_and_wait that reads `fired` (acquire there).
+    if (!e.state.compare_exchange_strong(st, state_fired, std::memory_order_acq_rel, std::memory_order_relaxed))
+      return false;
     active_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: see size()
     return true;
   }
@@ -465,15 +520,23 @@ class signal_core {
   /// and going on. `Checked`: test the context before each listener.
   template <bool Try, bool Checked>
   std::conditional_t<Try, emit_result, void> emit(record& rec, const context& ctx, const T& value) {
+    // One instantiation of the loop per fence mode: the per-call protocol differs.
+    if (domain_.asymmetric()) return emit_in<Try, Checked, true>(rec, ctx, value);
+    return emit_in<Try, Checked, false>(rec, ctx, value);
+  }
+
+ private:
+  template <bool Try, bool Checked, bool Asym>
+  std::conditional_t<Try, emit_result, void> emit_in(record& rec, const context& ctx, const T& value) {
     typename Domain::guard g(domain_, rec);
-    snapshot* s = g.template protect<snapshot>(head_);
-    frame_scope fs(rec);
+    snapshot* s = g.template protect<snapshot>(head_, overflow_);
+    frame_scope fs(domain_, rec);
     const bool metrics = metrics_enabled();
     if (SIGS_UNLIKELY(metrics)) emits_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
     std::size_t called = 0;
     std::optional<failure> fail;
     for (entry_t* e : *s) {
-      const run_status st = run_entry<Checked>(*e, fs.f, ctx, value, metrics, fail);
+      const run_status st = run_entry<Checked, Asym>(fs.f, *e, ctx, value, metrics, fail);
       if (SIGS_LIKELY(st == run_status::ok)) {
         ++called;
         continue;
@@ -502,21 +565,20 @@ class signal_core {
     }
   }
 
+ public:
   // ---- held snapshots (async delivery) ------------------------------------------------
   //
   // An async emission reads the snapshot on the emitting thread and runs its listeners
   // later on workers. hold() pins the snapshot with a count (scan() frees no snapshot with
-  // more pins than unpins) so the emitter can drop its hazard pointer at once. A worker running
-  // a held snapshot publishes it in its own hazard slot (publish()) for the duration, which
-  // is what remove_and_wait waits on. Because that hazard is not validated against head_,
-  // it can appear after remove_and_wait's scan; the worker then loads each state with
-  // seq_cst (K2), and the removal CAS is seq_cst (K1): K1 precedes P1 precedes S1 precedes
-  // the worker's publish (H1) precedes K2 in the total order, so K2 reads `removed`.
+  // more pins than unpins) so the emitter can drop its hazard pointer at once. A worker
+  // runs a held snapshot's entries with run_entry(), like an emitter: each call is
+  // announced in the worker's record (CALL-1) and validated against the removal (CALL-2),
+  // so remove_and_wait needs nothing more from a held snapshot.
 
   /// Protects the current snapshot, pins it and returns it. Pair with release().
   snapshot* hold(record& rec) {
     typename Domain::guard g(domain_, rec);
-    snapshot* s = g.template protect<snapshot>(head_);
+    snapshot* s = g.template protect<snapshot>(head_, overflow_);
     // relaxed: ordered before scan()'s load of the pins by the guard's release (H3) that
     // scan()'s S1 reads, or by the validation argument when S1 missed H1.
     s->pins.fetch_add(1, std::memory_order_relaxed);
@@ -525,7 +587,7 @@ class signal_core {
 
   /// Unpins a snapshot from hold(). It is freed by a later write's scan (or the destructor).
   static void release(snapshot* s) noexcept {
-    s->unpins.fetch_add(1, std::memory_order_release);  // (K3) pairs with (K4) in scan()
+    s->unpins.fetch_add(1, std::memory_order_release);  // (CORE-K3) pairs with (CORE-K4) in scan()
   }
 
   [[nodiscard]] bool metrics_enabled() const noexcept {
@@ -547,11 +609,13 @@ class signal_core {
 
   [[nodiscard]] Domain& domain() const noexcept { return domain_; }
 
+  /// One emission's frame of listener calls on the calling thread (hazard.hpp).
   struct frame_scope {
-    explicit frame_scope(record& r) noexcept : rec(r), f{r.frames, nullptr} { rec.frames = &f; }
-    ~frame_scope() { rec.frames = f.prev; }
+    frame_scope(Domain& d, record& r) noexcept : domain(d), rec(r) { domain.open_frame(rec, f); }
+    ~frame_scope() { domain.close_frame(rec, f); }
     frame_scope(const frame_scope&) = delete;
     frame_scope& operator=(const frame_scope&) = delete;
+    Domain& domain;
     record& rec;
     frame f;
   };
@@ -614,14 +678,31 @@ class signal_core {
     return nullptr;
   }
 
+  /// Appends to `out` every entry of `s` that `pred` matches, in any state, once.
+  template <class Pred>
+  static void gather(snapshot* s, Pred& pred, std::vector<entry_t*>& out) {
+    for (entry_t* e : *s)
+      if (pred(*e) && std::find(out.begin(), out.end(), e) == out.end()) out.push_back(e);
+  }
+
+  /// Drops a reference remove_and_wait took; the entry goes to `g` if it was the last.
+  /// Caller holds mutex_.
+  static void drop_ref(entry_t* e, garbage& g) noexcept {
+    if (--e->refs == 0) {
+      e->garbage_next = g.entries;
+      g.entries = e;
+    }
+  }
+
   /// Moves a live or armed entry to removed. False if it had fired or was removed already.
   bool kill(entry_t* e) noexcept {
     std::uint32_t st = e->state.load(std::memory_order_relaxed);  // relaxed: the CAS decides
     while (is_alive(st)) {
-      // (K1) seq_cst: pairs with a worker's seq_cst state load (K2), see hold(). Among
-      // emitters that validated their snapshot only the RMW's atomicity matters.
+      // (CORE-K1) seq_cst: the WAIT-1 of hazard.hpp; against a deep call's seq_cst CALL-2 in
+      // the total order. Failure seq_cst too: a CAS that reads `fired` must be ordered after
+      // the claimer's CALL-1 (CORE-K2 is its release).
       if (e->state.compare_exchange_weak(st, state_removed, std::memory_order_seq_cst,
-                                         std::memory_order_relaxed)) {
+                                         std::memory_order_seq_cst)) {
         active_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: see size()
         return true;
       }
@@ -668,7 +749,7 @@ class signal_core {
     void* mem = reinterpret_cast<void*>((addr + cache_line - 1) & ~std::uintptr_t{cache_line - 1});
     auto* s = new (mem) snapshot;
     s->block = block;
-    s->size = n;
+    s->size_.store(n);
     s->handler = std::move(handler);
     return s;
   }
@@ -703,8 +784,8 @@ class signal_core {
       out[i++] = extra;
       ++extra->refs;
     }
-    next->size = i;
-    head_.store(next, std::memory_order_seq_cst);  // (P1) pairs with H2 (hazard.hpp); before S1 in scan()
+    next->size_.store(i);
+    head_.store(next, std::memory_order_seq_cst);  // (CORE-P1) pairs with HP-H2 (hazard.hpp); before HP-S1 in scan()
     retired_.push_back(cur);  // cannot throw: make_successor reserved the room
     scan(g);
   }
@@ -713,15 +794,18 @@ class signal_core {
   /// Cannot fail: without memory for the hazard list it frees nothing this time, and a
   /// later scan (or the destructor) frees what is retired.
   void scan(garbage& g) noexcept {
-    if (pins_ > 0 || retired_.size() < domain_.scan_batch()) return;
+    if (retired_.size() < domain_.scan_batch()) return;
     try {
-      if (!domain_.collect(hazards_)) return;  // an overflow reader: keep everything
+      domain_.collect(hazards_);
     } catch (const std::bad_alloc&) {
       return;
     }
+    // (HP-S2) seq_cst: pairs with HP-O1/HP-O2: a reader of this signal nested past its
+    // slots may hold any snapshot of it: keep everything.
+    if (overflow_.readers.load(std::memory_order_seq_cst) != 0) return;
     auto keep = retired_.begin();
     for (snapshot* s : retired_) {
-      // (K4) acquire, pairs with (K3): a worker's last use of `s` happens-before we free it.
+      // (CORE-K4) acquire, pairs with (CORE-K3): a worker's last use of `s` happens-before we free it.
       // Unpins first: each unpin follows its pin, so pins (read after) >= unpins, and equal
       // means every pin we can see is undone. A pin we cannot see is impossible: hold()
       // pins under a validated hazard, which collect() above saw or ordered before us
@@ -739,6 +823,7 @@ class signal_core {
 
   Domain& domain_;
   alignas(cache_line) typename A::template atomic<snapshot*> head_;
+  overflow_count<A> overflow_;  // readers of head_ nested past their slots (hazard.hpp)
   typename A::template atomic<std::size_t> active_;
   typename A::template atomic<bool> metrics_;
 
@@ -754,8 +839,6 @@ class signal_core {
   alignas(cache_line) typename A::mutex mutex_;
   std::vector<snapshot*> retired_;
   std::vector<const void*> hazards_;
-  std::uint64_t next_id_ = 0;
-  std::size_t pins_ = 0;
 };
 
 }  // namespace sigs::detail

@@ -1,5 +1,6 @@
 // sigs/detail/wake.hpp — the sleep/wake handshake of the worker pool, over the atomics
-// policy A (sigs/detail/atomics.hpp), so that models/wake_models.cpp runs this code.
+// policy A (sigs/detail/atomics.hpp), so that models/wake_models.cpp (on its own) and
+// models/pool_models.cpp (inside the pool) run this code.
 //
 // A wake_count counts the threads asleep (or about to be) on one condition variable. It
 // lets the fast path of a notifier skip the lock when nobody sleeps, with no lost wake-up.
@@ -22,7 +23,7 @@
 // variable's wait releases it, and the notifier notifies while holding the same mutex, so
 // the notification comes only once the sleeper really waits.
 //
-// src/worker_pool.cpp uses two: sleepers_ ((F1)/(F2): a producer's push against a worker
+// pool_core.hpp uses two: sleepers_ ((F1)/(F2): a producer's push against a worker
 // about to sleep) and space_waiters_ ((F3)/(F4): a worker's pop against a producer about to
 // wait for room). (W1) is (F1) or (F3), (W2) is (F2) or (F4).
 #pragma once
