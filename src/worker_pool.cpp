@@ -9,8 +9,11 @@
 // idle time from the steady clock), the rejected count and the global pool.
 #include <sigs/worker_pool.hpp>
 
+#include <sigs/detail/thread_record.hpp>
+
 #include <cassert>
 #include <mutex>
+#include <new>
 #include <optional>
 
 namespace sigs {
@@ -155,6 +158,13 @@ std::error_code worker_pool::submit(task& t, const context& ctx) {
 }
 
 void worker_pool::worker_main(worker_slot& me) {
+  // Takes this thread's hazard record before any task runs, so that an async delivery never
+  // meets its first allocation (past the preallocated records) half-way through an emission.
+  // Out of memory here, the first delivery tries again.
+  try {
+    (void)detail::local_record();
+  } catch (const std::bad_alloc&) {
+  }
   current_pool = this;
   core_.worker_loop(me);
   current_pool = nullptr;

@@ -156,40 +156,89 @@ TEST(RemovalWait, ATrueCycleOfWaitsIsRefusedInsteadOfHanging) {
   EXPECT_EQ(sig.size(), 0u);  // a refused cycle still removed its target
 }
 
-// The same cycle with both calls made past the slot stack (10 emissions deep), where a
-// call has no word naming its thread: the check must still refuse at least one side.
+// The same cycle with both calls made past the slot stack: each thread nests 10 emissions
+// deep through a separate listener, and only there calls its cycle listener, so no call
+// word names it (calls past 8 levels count in the listener instead). The check must still
+// refuse at least one side.
 TEST(RemovalWait, ATrueCycleOfWaitsBetweenDeepCallsIsRefusedInsteadOfHanging) {
   sigs::sync_signal<int> sig;
   std::barrier both_inside(2);
   std::atomic<int> refused{0}, ended{0};
-  sigs::listener_id ids[2];
   constexpr int depth = 10;
-  thread_local int level = 0;  // this thread's nesting in `sig`
+  thread_local int who = -1;  // which cycle listener this thread runs
+  sig.add_listener([&](const int& level) {  // the nester
+    if (level + 1 < depth) sig.emit(level + 1);
+  });
+  sigs::listener_id ids[2];
   for (int i = 0; i < 2; ++i) {
-    ids[i] = sig.add_listener([&, i](const int& who) {
-      if (who != i) return;  // thread i runs listener i only
-      if (++level < depth) {
-        sig.emit(who);
+    ids[i] = sig.add_listener([&, i](const int& level) {
+      if (who != i || level + 1 != depth) return;  // thread i, at the deepest level only
+      both_inside.arrive_and_wait();
+      const std::error_code ec = sig.remove_listener_and_wait(ids[1 - i]);
+      if (ec == sigs::errc::would_deadlock) {
+        refused.fetch_add(1);
       } else {
-        both_inside.arrive_and_wait();
-        const std::error_code ec = sig.remove_listener_and_wait(ids[1 - i]);
-        if (ec == sigs::errc::would_deadlock) {
-          refused.fetch_add(1);
-        } else {
-          EXPECT_FALSE(ec);
-          ended.fetch_add(1);
-        }
+        EXPECT_FALSE(ec);
+        ended.fetch_add(1);
       }
-      --level;
     });
   }
   watchdog dog(hang_limit, "a cycle of two waits between calls 10 deep");
-  std::thread a([&] { sig.emit(0); });
-  std::thread b([&] { sig.emit(1); });
+  std::thread a([&] {
+    who = 0;
+    sig.emit(0);
+  });
+  std::thread b([&] {
+    who = 1;
+    sig.emit(0);
+  });
   a.join();
   b.join();
   EXPECT_GE(refused.load(), 1);
   EXPECT_EQ(refused.load() + ended.load(), 2);
+}
+
+// Three threads in a cycle whose last link is a deep call (the review's case): B calls x
+// 10 deep and waits for y; C calls y and waits for z; A calls z and waits for x. They start
+// waiting in the order B, C, A, so the last one cannot see the whole cycle by itself: the
+// others must look again when it joins.
+TEST(RemovalWait, AThreeThreadCycleThroughADeepCallIsRefused) {
+  sigs::sync_signal<int> sig;
+  std::atomic<int> refused{0}, ended{0};
+  std::atomic<int> waiting{0};  // how many of B, C, A have entered their wait (in order)
+  constexpr int depth = 10;
+  thread_local int who = -1;  // 0: B, 1: C, 2: A
+  sig.add_listener([&](const int& level) {
+    if (who == 0 && level + 1 < depth) sig.emit(level + 1);  // B nests; C and A stay shallow
+  });
+  sigs::listener_id x, y, z;
+  auto waiter = [&](int me, int level_wanted, const sigs::listener_id* target) {
+    return [&, me, level_wanted, target](const int& level) {
+      if (who != me || level != level_wanted) return;
+      // acquire/release: the start order B, C, A; the wait itself publishes the rest.
+      while (waiting.load(std::memory_order_acquire) != me) std::this_thread::yield();
+      waiting.store(me + 1, std::memory_order_release);
+      // Give the previous thread time to be asleep in its wait before this one joins.
+      std::this_thread::sleep_for(20ms);
+      const std::error_code ec = sig.remove_listener_and_wait(*target);
+      (ec == sigs::errc::would_deadlock ? refused : ended).fetch_add(1);
+      if (ec && ec != sigs::errc::would_deadlock) ADD_FAILURE() << ec.message();
+    };
+  };
+  x = sig.add_listener(waiter(0, depth - 1, &y));  // B: calls x deep, waits for y
+  y = sig.add_listener(waiter(1, 0, &z));          // C: calls y, waits for z
+  z = sig.add_listener(waiter(2, 0, &x));          // A: calls z, waits for x
+  watchdog dog(hang_limit, "a three-thread cycle through a deep call");
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([&, t] {
+      who = t;
+      sig.emit(0);
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_GE(refused.load(), 1);
+  EXPECT_EQ(refused.load() + ended.load(), 3);
 }
 
 // ---- 2. the wait covers calls of a listener that is already dead -----------------------

@@ -107,6 +107,7 @@
 // which may refuse a wait that would have ended (never the reverse).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -408,6 +409,10 @@ class hazard_domain {
   bool wait_for_calls(record& self, std::uint64_t id, const deep_count& deep, std::uint32_t own_deep) {
     self.waiting_for.store(id, std::memory_order_seq_cst);  // (WAIT-5) pairs with the cycle check's loads
     waiters_.fetch_add(1, std::memory_order_seq_cst);       // (WAIT-2) pairs with CALL-4
+    // The wait graph changed: the waiters asleep look for a cycle again. The one that closes
+    // a cycle may miss it (a waiter it depends on had not published yet); one of the others
+    // then sees it.
+    wake_waiters();
     bool ended = true;
     for (unsigned round = 0;; ++round) {
       // (WAIT-4) acquire: pairs with wake_waiters()' release (WAKE-1): a generation read here
@@ -432,7 +437,7 @@ class hazard_domain {
         A::wait(generation_, seen);  // woken by wake_waiters(), or at once if it moved
       }
     }
-    waiters_.fetch_sub(1, std::memory_order_release);  // release: a caller that reads 0 skips a wake we no longer need
+    waiters_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a caller that reads 0 only skips a wake nobody needs
     self.waiting_for.store(0, std::memory_order_seq_cst);  // (WAIT-5)
     return ended;
   }
@@ -551,40 +556,60 @@ class hazard_domain {
 
   /// The next record after `after` (from the head when null), other than `self`, that is
   /// nested past Slots and waiting: a possible holder of a deep call, which has no word
-  /// naming its thread.
-  record* deep_waiter(const record& self, const record* after) const noexcept {
+  /// naming its thread. Returns its waiting_for in `waits`.
+  record* deep_waiter(const record& self, const record* after, std::uint64_t& waits) const noexcept {
     record* r = after ? after->next : head_.load(std::memory_order_seq_cst);  // (HP-R5) as above
     for (; r; r = r->next) {
       if (r == &self) continue;
-      // deep_frames relaxed: a filter only; waiting_for seq_cst: pairs with WAIT-5.
-      if (r->deep_frames.load(std::memory_order_relaxed) != 0 && r->waiting_for.load(std::memory_order_seq_cst) != 0)
-        return r;
+      // waiting_for first (seq_cst, pairs with WAIT-5): the owner stores deep_frames before
+      // it, so a waiter seen here is seen with its depth. relaxed: ordered by that pair.
+      waits = r->waiting_for.load(std::memory_order_seq_cst);
+      if (waits != 0 && r->deep_frames.load(std::memory_order_relaxed) != 0) return r;
     }
     return nullptr;
   }
 
-  /// True when waiting for `id` can never end: following "held by, which waits for" from
-  /// `id` comes back to a listener `self` is calling.
+  /// True when waiting for `id` can never end: following "called by thread R, which waits
+  /// for" from `id` reaches a listener `self` is calling. A bounded search of the wait graph.
   bool in_cycle(const record& self, std::uint64_t id) const noexcept {
-    std::uint64_t want = id;
-    for (std::size_t hops = 0; hops < max_chain; ++hops) {
-      if (record* r = holder_of(want, &self)) {
-        want = r->waiting_for.load(std::memory_order_seq_cst);  // (WAIT-5) pairs with the holder's store
-        if (want == 0) return false;
-        if (calling(self, want)) return true;
-        continue;
-      }
-      // No slot names `want`: a deep call, or none left. Any deep waiter may hold it.
-      for (const record* d = deep_waiter(self, nullptr); d; d = deep_waiter(self, d)) {
-        const std::uint64_t w = d->waiting_for.load(std::memory_order_seq_cst);  // (WAIT-5)
-        if (w != 0 && calling(self, w)) return true;
-      }
+    std::uint64_t seen[max_chain];
+    std::size_t n = 0;
+    seen[n++] = id;
+    // Adds what a thread waits for to the search; true when it is ours.
+    auto follow = [&](std::uint64_t want, std::uint64_t w) {
+      if (w == 0 || w == want) return false;  // not waiting; or waiting for a call of its own
+      if (calling(self, w)) return true;
+      if (n < max_chain && std::find(seen, seen + n, w) == seen + n) seen[n++] = w;
       return false;
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint64_t want = seen[i];
+      bool held = false;
+      // (HP-R5) seq_cst, as in holder_of().
+      for (record* r = head_.load(std::memory_order_seq_cst); r; r = r->next) {
+        if (r == &self || !names(*r, want)) continue;
+        held = true;
+        // (WAIT-5) pairs with the holder's store of what it waits for.
+        if (follow(want, r->waiting_for.load(std::memory_order_seq_cst))) return true;
+      }
+      if (held) continue;
+      // No word names `want`: a deep call, or none left. Any deep waiter may hold it.
+      std::uint64_t w = 0;
+      for (const record* d = deep_waiter(self, nullptr, w); d; d = deep_waiter(self, d, w)) {
+        if (follow(want, w)) return true;
+      }
     }
     return false;
   }
 
-  /// Longest wait chain followed; beyond it a wait is taken as able to end.
+  /// True when one of `r`'s call words names `id` (WAIT-3's loads, as in holder_of()).
+  bool names(const record& r, std::uint64_t id) const noexcept {
+    for (auto& c : r.running)
+      if (c.load(asymmetric_ ? std::memory_order_acquire : std::memory_order_seq_cst) == id) return true;
+    return false;
+  }
+
+  /// Most listener ids one cycle search visits; beyond them a wait is taken as able to end.
   static constexpr std::size_t max_chain = 64;
 
   const bool asymmetric_;

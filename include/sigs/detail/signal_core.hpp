@@ -23,7 +23,7 @@
 //   (CORE-K1) the removal's state CAS (seq_cst): the WAIT-1 of hazard.hpp's call protocol
 //             (seq_cst for the deep calls' Dekker there).
 //   (CORE-K2) a once-listener's claim CAS (acq_rel): orders the claimer's CALL-1 before a
-//             waiter that reads `fired`.
+//             waiter that reads `fired` (kill()'s failed CAS, or CORE-K5's acquire load).
 //   (HP-H2)   is the guard's validating load in hazard.hpp.
 //
 // This header is written only against the atomics policy A, so models/ instantiates it
@@ -370,6 +370,10 @@ class signal_core {
       }
     } drop_on_exit{*this, targets};
     for (entry_t* t : targets) {
+      // (CORE-K5) acquire: pairs with a once-listener's claim (CORE-K2, release), which
+      // find_alive() may have seen as `fired` with a relaxed load: the claimer's CALL-1 is
+      // then ordered before our look at the call words.
+      (void)t->state.load(std::memory_order_acquire);
       std::uint32_t own_deep = 0;
       Domain::calling(self, t->id, &own_deep);
       if (!domain_.wait_for_calls(self, t->id, t->deep_calls, own_deep)) return errc::would_deadlock;
