@@ -241,6 +241,32 @@ TEST(RemovalWait, AThreeThreadCycleThroughADeepCallIsRefused) {
   EXPECT_EQ(refused.load() + ended.load(), 3);
 }
 
+// Two threads each inside a call of the same listener, which has been removed; each waits
+// for the listener's calls on other threads, that is, for the other's. A cycle: at least
+// one is refused. (A first fix of the cycle search skipped a thread waiting for the very
+// listener it calls, and these two waited for ever; the async properties found it.)
+TEST(RemovalWait, TwoCallsOfARemovedListenerWaitingForEachOtherAreRefused) {
+  sigs::sync_signal<int> sig;
+  std::barrier both_inside(2);
+  std::atomic<int> refused{0}, ended{0};
+  sigs::listener_id id;
+  id = sig.add_listener([&](const int&) {
+    both_inside.arrive_and_wait();
+    (void)sig.remove_listener(id);  // one of the two removes it; the other finds it gone
+    both_inside.arrive_and_wait();
+    const std::error_code ec = sig.remove_listener_and_wait(id);
+    (ec == sigs::errc::would_deadlock ? refused : ended).fetch_add(1);
+    if (ec && ec != sigs::errc::would_deadlock && ec != sigs::errc::not_found) ADD_FAILURE() << ec.message();
+  });
+  watchdog dog(hang_limit, "two calls of a removed listener waiting for each other");
+  std::thread a([&] { sig.emit(0); });
+  std::thread b([&] { sig.emit(1); });
+  a.join();
+  b.join();
+  EXPECT_GE(refused.load(), 1);
+  EXPECT_EQ(refused.load() + ended.load(), 2);
+}
+
 // ---- 2. the wait covers calls of a listener that is already dead -----------------------
 
 enum class kill_by { fired, removed, reset };

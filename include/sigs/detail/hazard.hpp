@@ -576,8 +576,10 @@ class hazard_domain {
     std::size_t n = 0;
     seen[n++] = id;
     // Adds what a thread waits for to the search; true when it is ours.
-    auto follow = [&](std::uint64_t want, std::uint64_t w) {
-      if (w == 0 || w == want) return false;  // not waiting; or waiting for a call of its own
+    // (A holder may wait for the very listener it calls: for the other threads' calls of a
+    // dead listener. If ours is one of them, that is a cycle too.)
+    auto follow = [&](std::uint64_t w) {
+      if (w == 0) return false;  // not waiting
       if (calling(self, w)) return true;
       if (n < max_chain && std::find(seen, seen + n, w) == seen + n) seen[n++] = w;
       return false;
@@ -590,13 +592,13 @@ class hazard_domain {
         if (r == &self || !names(*r, want)) continue;
         held = true;
         // (WAIT-5) pairs with the holder's store of what it waits for.
-        if (follow(want, r->waiting_for.load(std::memory_order_seq_cst))) return true;
+        if (follow(r->waiting_for.load(std::memory_order_seq_cst))) return true;
       }
       if (held) continue;
       // No word names `want`: a deep call, or none left. Any deep waiter may hold it.
       std::uint64_t w = 0;
       for (const record* d = deep_waiter(self, nullptr, w); d; d = deep_waiter(self, d, w)) {
-        if (follow(want, w)) return true;
+        if (follow(w)) return true;
       }
     }
     return false;
