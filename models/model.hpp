@@ -49,7 +49,7 @@ struct model_signal {
     return core->remove([v = id.value()](const entry_t& e) { return e.id == v; });
   }
   std::error_code remove_and_wait(record& self, listener_id id) {
-    return core->remove_and_wait(self, [v = id.value()](const entry_t& e) { return e.id == v; }, true);  // as sync_signal
+    return core->template remove_and_wait<true>(self, [v = id.value()](const entry_t& e) { return e.id == v; });  // as sync_signal
   }
   void reset() { core->reset(); }
   /// sync_signal::emit: the lean path (errors reported, not returned), no context checks.

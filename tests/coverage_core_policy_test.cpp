@@ -127,6 +127,22 @@ TEST_F(FlakyCas, ARecordPushThatFailsSpuriouslyRetriesAndPublishesTheRecord) {
   d.release_record(r1);
 }
 
+// The preallocated records go on the list with one CAS, which may fail spuriously too.
+TEST_F(FlakyCas, PreallocatedRecordsArePublishedDespiteSpuriousFailuresAndTakenBeforeNewOnes) {
+  domain_t d;
+  d.preallocate(0);
+  EXPECT_EQ(d.record_count(), 0u);
+  spurious_failures = 2;
+  weak_cas_calls = 0;
+  d.preallocate(3);
+  EXPECT_EQ(spurious_failures, 0);
+  EXPECT_EQ(weak_cas_calls, 3);  // two spurious failures, then the chain is on the list
+  EXPECT_EQ(d.record_count(), 3u);
+  auto& r = d.acquire_record();  // one of the three: nothing new is allocated
+  EXPECT_EQ(d.record_count(), 3u);
+  d.release_record(r);
+}
+
 TEST_F(FlakyCas, ARemovalWhoseCasFailsSpuriouslyRetriesAndRemoves) {
   domain_t d;
   auto& rec = d.acquire_record();

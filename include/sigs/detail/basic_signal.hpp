@@ -117,7 +117,7 @@ class basic_signal {
   ///    cycle follows up to 64 listeners).
   /// Listener ids are unique across the signals of the process.
   std::error_code remove_listener_and_wait(listener_id id) {
-    return core_.remove_and_wait(local_record(), [id](const auto& e) { return e.id == id.value(); }, true);
+    return core_.template remove_and_wait<true>(local_record(), [id](const auto& e) { return e.id == id.value(); });
   }
   std::error_code remove_listener_and_wait(std::string_view key) {
     if (key.empty()) return errc::not_found;

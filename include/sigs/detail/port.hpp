@@ -16,8 +16,13 @@ inline constexpr std::size_t cache_line = 64;
 #define SIGS_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define SIGS_COLD [[gnu::cold, gnu::noinline]]
 // The per-listener steps of emit: inlined into the loop even when the compiler judges
-// them too large (a call per listener costs more than the step itself).
+// them too large (a call per listener costs more than the step itself). The coverage
+// build turns it off (SIGS_NO_FORCED_INLINE), so that each step's branches count once.
+#if defined(SIGS_NO_FORCED_INLINE)
+#define SIGS_ALWAYS_INLINE inline
+#else
 #define SIGS_ALWAYS_INLINE [[gnu::always_inline]] inline
+#endif
 #else
 #define SIGS_LIKELY(x) (x)
 #define SIGS_UNLIKELY(x) (x)

@@ -321,11 +321,11 @@ class signal_core {
   ///                   done. Or: the wait is part of a cycle (a thread calling it waits,
   ///                   directly or through others, for a listener this thread is calling);
   ///                   the removal is done, but a call may still be running.
-  /// `unique`: `pred` matches at most one entry ever (an id), so the search for entries to
+  /// `Unique`: `pred` matches at most one entry ever (an id), so the search for entries to
   /// wait for stops at the first: it does not walk every retired snapshot, which matters
   /// while a reader nested past its slots keeps them all.
-  template <class Pred>
-  std::error_code remove_and_wait(record& self, Pred pred, bool unique = false) {
+  template <bool Unique = false, class Pred>
+  std::error_code remove_and_wait(record& self, Pred pred) {
     garbage g;
     std::vector<entry_t*> targets;  // kept alive by a reference each (refs) while we wait
     std::error_code result;
@@ -338,12 +338,17 @@ class signal_core {
       try {
         // Every snapshot an emission may walk is the current one or a retired one (a freed
         // snapshot is protected by nobody): so are the entries any call can be running.
-        if (unique && e) {
-          targets.push_back(e);
+        if constexpr (Unique) {
+          if (e) {
+            targets.push_back(e);
+          } else {
+            gather(cur, pred, targets);
+            // newest first: a dead id is most likely in the last ones; the first match is all
+            for (auto s = retired_.rbegin(); s != retired_.rend() && targets.empty(); ++s) gather(*s, pred, targets);
+          }
         } else {
           gather(cur, pred, targets);
-          for (auto s = retired_.rbegin(); s != retired_.rend() && !(unique && !targets.empty()); ++s)
-            gather(*s, pred, targets);  // newest first: a dead id is most likely in the last ones
+          for (snapshot* s : retired_) gather(s, pred, targets);
         }
       } catch (...) {
         if (next) destroy_snapshot(next);
