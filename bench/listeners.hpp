@@ -1,7 +1,7 @@
 // bench/listeners.hpp — the listeners every emit benchmark registers, whatever the library.
 //
 // Why several types: with one listener type in a translation unit, g++ speculatively
-// devirtualises the indirect call (PERFORMANCE.md, "Traps"), and a library that stores
+// devirtualises the indirect call (docs/benchmarks.md, "Caveats"), and a library that stores
 // identical slots then looks faster than the plain-loop floor. So the listeners cycle through
 // five distinct callables: four lambdas with different bodies (different bodies, so identical
 // code folding cannot merge them back into one) and a free function.

@@ -22,7 +22,7 @@ if [[ -z "${CXX:-}" ]]; then
   if command -v g++-12 >/dev/null; then export CXX=g++-12; else export CXX=g++; fi
 fi
 
-# Release, but at -O2 rather than CMake's default -O3: the figures in PERFORMANCE.md are -O2.
+# Release, but at -O2 rather than CMake's default -O3: the figures in docs/benchmarks.md are -O2.
 # CXX only matters when the build dir is configured for the first time.
 cmake -S . -B "$build_dir" -G Ninja \
   -DCMAKE_BUILD_TYPE=Release \

@@ -6,7 +6,7 @@ Usage: summarize.py RESULTS.json
 Reads the Google Benchmark JSON written with --benchmark_repetitions=N and
 --benchmark_report_aggregates_only=true and prints, from the *_median aggregates:
   1. emit: ns per emit with one thread, at 1/10/100 listeners, and the 2-thread/1-thread
-     ratio of items/s (2.0 is perfect scaling) — the layout of design/PERFORMANCE.md —
+     ratio of items/s (2.0 is perfect scaling) — the layout of docs/benchmarks.md —
      then the same from the fastest repetition (the "min" statistic), when present;
   2. emit in detail: items/s for 1 and 2 threads, the ratio, and allocations per emit;
   3. ratios between implementations at one thread (sigs/floor, boost/sigs, ...);
@@ -31,7 +31,7 @@ ASYNC_IMPLS = ["sigs", "sigs_cache64", "mutex_cv", "loop"]
 ASYNC_EMIT_RE = re.compile(r"^async_emit/([^/]+)/(\d+)(/.*)?$")
 ASYNC_TP_RE = re.compile(r"^async_throughput/([^/]+)(/.*)?$")
 ASYNC_TP_LISTENERS = 10    # listeners in async_throughput (bench_async.cpp)
-# The targets of design/PERFORMANCE.md for async emission.
+# The project's targets for async emission (docs/benchmarks.md).
 ASYNC_TARGET_CALLS = 2e6   # listener calls/s through a 2-thread pool (goal 10 M/s)
 ASYNC_GOAL_CALLS = 10e6
 ASYNC_TARGET_ALLOCS = 1.0  # allocations per async emit (goal 0 in steady state)
@@ -311,7 +311,7 @@ def print_async(emit, tput):
                   + " / ".join(ratio((a, n), (b, n), "real") for n in COUNTS) + f" | {tp} |")
         print()
 
-    # The targets (design/PERFORMANCE.md), for sigs.
+    # The targets (docs/benchmarks.md), for sigs.
     lines = []
     t = tput.get("sigs")
     if t and t["ips"]:
@@ -342,7 +342,7 @@ def print_async(emit, tput):
             line += f"; worker CPU per call {m_['wcpu'] / s_['wcpu']:.2f}x less"
         lines.append(line)
     if lines:
-        print("Async targets (design/PERFORMANCE.md), sigs:")
+        print("Async targets (docs/benchmarks.md), sigs:")
         print()
         print("\n".join(lines))
         print()
