@@ -5,7 +5,8 @@
 //     (completion::wait, emit_and_wait);
 //   - in_flight.hpp's in_flight_count: unreserve() by finalisers (a CAS fast path while
 //     another emission is in flight, a locked increment that may end the count) against
-//     wait_idle() (drain(), ~async_signal).
+//     wait_idle() (drain(), ~async_signal), and against wait_reserve() (the block policy's
+//     sleep for room).
 #include "model.hpp"
 
 namespace sigs::models {
@@ -176,10 +177,59 @@ struct drain_vs_emit : rl::test_suite<drain_vs_emit, 3, expected_result(scenario
   }
 };
 
+/// (y) Two emitters asleep for room (the block policy at queue_capacity) and the finish
+/// that makes it.
+///
+///   before:             capacity 2, two emissions in flight (A, B)
+///   thread 0 (finaliser of A): unreserve() — B is still in flight, so the lock-free fast
+///                       path is open unless someone waits for room
+///   thread 1, 2 (emitters): wait_reserve(2), sleeping on the idle condition variable;
+///                       with room: write emitted[i]; unreserve() (their own emission ends)
+///   after:              both emitted; B counted out; the count is 0
+///
+/// Proves: no emitter sleeps for ever: a finish racing a waiter's announcement (the
+/// room_wanted bit, set once for both waiters and cleared by the last to leave) either sees
+/// it and notifies under the idle mutex, or lands before it and is seen by the waiter's
+/// own check (DEADLOCK otherwise: the ROOM_CAS_SPLIT mutant); the second waiter gets the
+/// room the first one's emission gives back. That a reservation is ordered after the
+/// finish that made room is (r), reserve_at_capacity.
+struct reserve_wait : rl::test_suite<reserve_wait, 3, expected_result(scenario::reserve_wait)> {
+  drain_signal* sig = nullptr;
+  rl::var<int> emitted[2];
+
+  void before() {
+    sig = drain_signal::make(0);
+    RL_ASSERT(sig->in_flight.reserve(2) && sig->in_flight.reserve(2));
+    for (auto& e : emitted) e(RL_INFO) = 0;
+  }
+
+  void thread(unsigned index) {
+    if (index == 0) {
+      sig->in_flight.unreserve(sig->idle_mutex, sig->idle_cv);
+      return;
+    }
+    const bool got = sig->in_flight.wait_reserve(2, sig->idle_mutex, [&](auto& lock, auto ready) {
+      sig->idle_cv.wait(lock, ready);  // as async_signal::wait_reserve without a context
+    });
+    RL_ASSERT(got);
+    emitted[index - 1](RL_INFO).store(1);
+    sig->in_flight.unreserve(sig->idle_mutex, sig->idle_cv);
+  }
+
+  void after() {
+    RL_ASSERT(emitted[0](RL_INFO).load() == 1 && emitted[1](RL_INFO).load() == 1);
+    RL_ASSERT(sig->in_flight.count() == 1);
+    sig->in_flight.unreserve(sig->idle_mutex, sig->idle_cv);  // B ends
+    RL_ASSERT(sig->in_flight.count() == 0);
+    delete sig;
+  }
+};
+
 }  // namespace
 }  // namespace sigs::models
 
 SIGS_MODEL_MAIN(SIGS_MODEL("completion_wait", sigs::models::completion_wait),
                 SIGS_MODEL("drain_last", sigs::models::drain_last),
                 SIGS_MODEL("reserve_at_capacity", sigs::models::reserve_at_capacity),
-                SIGS_MODEL("drain_vs_emit", sigs::models::drain_vs_emit))
+                SIGS_MODEL("drain_vs_emit", sigs::models::drain_vs_emit),
+                SIGS_MODEL("reserve_wait", sigs::models::reserve_wait))

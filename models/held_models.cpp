@@ -2,11 +2,10 @@
 // hold() pins a snapshot with a count (CORE-K3/K4) so the emitter can drop its hazard; a
 // worker runs its entries later, announcing each call in its record (CALL-1) and
 // re-reading the state (CALL-2) against the removal's seq_cst CAS (CORE-K1). On the
-// production signal_core and hazard_domain.
+// production signal_core and hazard_domain, and async_signal's own delivery loop
+// (async_delivery::run_listeners, what a solo task runs) with its unpin (release).
 //
-// Not modelled: async_signal's envelope, worker pool and completion accounting; the worker
-// below runs a held snapshot's entries the way async_signal::run() does, through the
-// core's public pieces (frame_scope, run_entry, release).
+// The envelope shared by several task copies, and its finaliser, are envelope_models.cpp.
 #include "model.hpp"
 
 namespace sigs::models {
@@ -17,7 +16,8 @@ namespace {
 ///   before:   w = add(W)                                   s0 = [W]
 ///   thread 0: s = hold(); hand s to thread 1 (release);
 ///             remove_and_wait(w); read body; returned = 1  s1 = []
-///   thread 1: take s (acquire); run its entries (run_entry: CALL-1, CALL-2); release(s)
+///   thread 1: take s (acquire); run its entries (async_delivery::run_listeners: CALL-1,
+///             CALL-2); release(s)
 ///
 /// Proves: the worker never calls W once remove_and_wait has returned, even when it
 /// announces its call after the waiter looked (then CALL-2 reads `removed`); every call
@@ -71,15 +71,11 @@ struct held_snapshot
     } else {
       snapshot* s;
       while (!(s = handoff.load(rl::mo_acquire, RL_INFO))) rl::yield(1, RL_INFO);
-      {
-        typename core_t::frame_scope fs(sig.domain, r);
-        const sigs::context ctx;
-        for (std::size_t i = 0; i < s->size(); ++i) {
-          std::optional<sigs::detail::failure> fail;
-          (void)sig.core->template run_entry_any<false>(fs.f, *s->items()[i], ctx, 1, false, fail);
-          RL_ASSERT(!fail);
-        }
-      }
+      // A solo task's work (async_signal::run_solo): every index in order, then the unpin.
+      std::size_t next = 0;
+      const auto o = signal::delivery::run_listeners(*sig.core, r, s, sigs::detail::no_context, 1, nullptr,
+                                                     [&next] { return next++; }, [](std::error_code) { RL_ASSERT(false); });
+      RL_ASSERT(o.delivered + o.skipped == 1 && o.dropped == 0);  // W ran, or was removed first
       core_t::release(s);
     }
   }

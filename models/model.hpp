@@ -20,10 +20,13 @@ enum class hazard_mode { seq_cst, asymmetric };
 
 /// The production types under test, with this build's policy and (possibly mutated) domain.
 /// The mode is a constructor argument of the domain: both modes share one instantiation.
-template <std::size_t Slots, hazard_mode Mode = hazard_mode::seq_cst>
+/// `P` is the payload type (a type with an rl::var makes the payload's accesses visible).
+template <std::size_t Slots, hazard_mode Mode = hazard_mode::seq_cst, class P = int>
 struct model_signal {
   using domain_t = model_domain<Slots>;
-  using core_t = sigs::detail::signal_core<model_policy, int, domain_t>;
+  using core_t = sigs::detail::signal_core<model_policy, P, domain_t>;
+  /// The async side's delivery loop, envelope and finaliser (async_delivery.hpp).
+  using delivery = sigs::detail::async_delivery<core_t, P>;
   using entry_t = typename core_t::entry_t;
   using record = typename domain_t::record;
 
@@ -53,7 +56,7 @@ struct model_signal {
   }
   void reset() { core->reset(); }
   /// sync_signal::emit: the lean path (errors reported, not returned), no context checks.
-  void emit(record& r, int value) {
+  void emit(record& r, const P& value) {
     const sigs::context ctx;
     core->template emit<false, false>(r, ctx, value);
   }

@@ -49,13 +49,15 @@ enum class scenario {
   queue_fifo,
   queue_mpmc,
   queue_close,
-  // detail::envelope_tally (envelope_models.cpp).
+  // detail::async_delivery and its envelope_tally (envelope_models.cpp).
   envelope_copies,
+  envelope_drops,
   // detail::basic_completion_state, detail::in_flight_count (completion_models.cpp).
   completion_wait,
   drain_last,
   reserve_at_capacity,
   drain_vs_emit,
+  reserve_wait,
   // detail::wake_count (wake_models.cpp).
   wake_work,
   wake_two_workers,
@@ -70,6 +72,8 @@ enum class scenario {
   pool_space,
   pool_space_cancel,
   pool_space_give_up,
+  pool_help,
+  pool_help_discarding,
 };
 
 /// The production hazard_domain with the models' settings: the fence mode chosen by the
@@ -586,7 +590,7 @@ struct queue_close_split : production {
   }
 };
 
-// ---- policy mutants: detail::envelope_tally (envelope_models.cpp) -----------------------
+// ---- policy mutants: detail::async_delivery's envelope (envelope_models.cpp) ------------
 
 /// (R) release_ref()'s drop is relaxed instead of acq_rel: the finaliser is ordered neither
 /// after the other copies' counts and payload reads nor they before its destruction.
@@ -616,6 +620,20 @@ struct envelope_release_no_acquire : production {
   }
 };
 
+/// note_drop()'s exchange becomes a load and a store: two copies that drop listeners at
+/// once may both write the reason.
+struct envelope_reason_split : production {
+  static constexpr const char* name = "envelope_reason_split";
+  using policy_mutation = envelope_reason_split;
+  template <class T>
+  static bool split_cas(op k, const char* func) noexcept {
+    return k == op::exchange && called_from(func, "note_drop");
+  }
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return s == scenario::envelope_drops ? rl::test_result_data_race : rl::test_result_success;
+  }
+};
+
 /// claim()'s fetch_add becomes a load and a store: two copies may claim one listener.
 struct envelope_claim_split : production {
   static constexpr const char* name = "envelope_claim_split";
@@ -630,6 +648,21 @@ struct envelope_claim_split : production {
 };
 
 // ---- completion and drain (completion_models.cpp) ----------------------------------------
+
+/// unreserve()'s fast-path CAS becomes a load and a store: a waiter's room_wanted bit, set
+/// between the two, is overwritten, and the finish that should wake it takes the fast path
+/// without a notify.
+struct room_cas_split : production {
+  static constexpr const char* name = "room_cas_split";
+  using policy_mutation = room_cas_split;
+  template <class T>
+  static bool split_cas(op k, const char* func) noexcept {
+    return k == op::cas_weak && called_from(func, "unreserve");
+  }
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return s == scenario::reserve_wait ? rl::test_result_deadlock : rl::test_result_success;
+  }
+};
 
 /// (I1) unreserve()'s increments of `finished` (fast-path CAS and locked fetch_add) are
 /// relaxed instead of release: the drainer that sees the count at zero is not ordered after
@@ -978,7 +1011,7 @@ struct wake_notify_unlocked : production {
 constexpr bool pool_ends_draining(scenario s) noexcept {
   return s == scenario::pool_work || s == scenario::pool_two_workers || s == scenario::pool_drain ||
          s == scenario::pool_drain_two_workers || s == scenario::pool_drain_from_task || s == scenario::pool_space ||
-         s == scenario::pool_space_give_up;
+         s == scenario::pool_space_give_up || s == scenario::pool_help;
 }
 
 /// The sleep predicate work_or_stop() reads a draining pool as running: the drained() check
@@ -996,6 +1029,23 @@ struct pool_drain_ignored : production {
   }
   static constexpr rl::test_result_e expect(scenario s) noexcept {
     return pool_ends_draining(s) ? rl::test_result_deadlock : rl::test_result_success;
+  }
+};
+
+/// run_one_queued() ignores a discarding pool: the helper runs what it takes.
+struct help_ignores_discard : production {
+  static constexpr const char* name = "help_ignores_discard";
+  using policy_mutation = help_ignores_discard;
+  template <class T>
+  static T loaded(T v, std::memory_order, const char* func) noexcept {
+    if constexpr (std::is_same_v<T, sigs::detail::pool_state>) {
+      if (v == sigs::detail::pool_state::discarding && called_from(func, "run_one_queued"))
+        return sigs::detail::pool_state::running;
+    }
+    return v;
+  }
+  static constexpr rl::test_result_e expect(scenario s) noexcept {
+    return s == scenario::pool_help_discarding ? rl::test_result_user_assert_failed : rl::test_result_success;
   }
 };
 
@@ -1179,6 +1229,12 @@ using model_mutation = envelope_release_relaxed;
 using model_mutation = envelope_release_no_acquire;
 #elif defined(SIGS_MUTANT_ENVELOPE_CLAIM_SPLIT)
 using model_mutation = envelope_claim_split;
+#elif defined(SIGS_MUTANT_ENVELOPE_REASON_SPLIT)
+using model_mutation = envelope_reason_split;
+#elif defined(SIGS_MUTANT_ROOM_CAS_SPLIT)
+using model_mutation = room_cas_split;
+#elif defined(SIGS_MUTANT_HELP_IGNORES_DISCARD)
+using model_mutation = help_ignores_discard;
 #elif defined(SIGS_MUTANT_DRAIN_RELEASE_RELAXED)
 using model_mutation = drain_release_relaxed;
 #elif defined(SIGS_MUTANT_DRAIN_ACQUIRE_RELAXED)

@@ -1,7 +1,8 @@
 // models/pool_models.cpp — the worker pool's protocol, detail::pool_core (pool_core.hpp),
 // on the production code over the Relacy policy: worker_loop, wait_for_work and its sleep
 // predicate work_or_stop, push_and_wake (try_submit), submit and wait_for_space, after_pop,
-// run state and request_stop, shutdown and the discard of leftovers — with the production
+// run state and request_stop, shutdown and the discard of leftovers, run_one_queued (a task
+// that helps) — with the production
 // mpmc_queue, wake_count and detail::task inside. src/worker_pool.cpp wraps the same
 // template with std_atomics; only threads, statistics and the global pool stay outside.
 //
@@ -561,6 +562,92 @@ struct pool_space_give_up : pool_suite<pool_space_give_up, 2, scenario::pool_spa
   }
 };
 
+/// Job 0 as ~async_signal run on its own worker: it runs (or, once the pool discards,
+/// discards) queued tasks on its worker (run_one_queued) until job 1 has ended. Job 1 can
+/// end no other way: the pool's only worker is the one job 0 occupies.
+void help_until_job1_ends(pool_world& w) {
+  model_worker hooks;
+  while (w.ran[1](RL_INFO).load() + w.dropped[1](RL_INFO).load() == 0) {
+    if (!w.core->run_one_queued([&hooks](task& t) { hooks.run(t); })) rl::yield(1, RL_INFO);
+  }
+}
+
+/// on_run of (f): job 0 helps; the run that completes both jobs requests a drain.
+void help_then_drain(pool_world& w, int id, int done) {
+  if (id == 0) help_until_job1_ends(w);
+  drain_after_last(w, id, done);
+}
+
+/// (f) A task that helps: job 0 runs job 1 on its own worker.
+///
+///   thread 0 (producer): try_submit(0), try_submit(1)
+///   thread 1 (worker):   worker_loop; job 0 takes queued tasks with run_one_queued() until
+///                        job 1 has ended; job 1's run requests a drain (nested in job 0)
+///
+/// Proves: the task a helper takes runs once, on the helper, with its payload (the queue's
+/// hand-over: DATA RACE otherwise), even when its cell is still being published when the
+/// helper first looks; the worker loop does not run it again; the worker leaves on the
+/// drain (DEADLOCK otherwise) and pushed == completed + dropped.
+struct pool_help : pool_suite<pool_help, 2, scenario::pool_help> {
+  int submitted = 2;
+  void before() {
+    w = new pool_world(2);
+    w->drains = true;
+    w->on_run = help_then_drain;
+    w->jobs = 2;
+  }
+  void thread(unsigned index) {
+    if (index == 0) {
+      for (int j = 0; j < 2; ++j) RL_ASSERT(!w->submit(j));
+    } else {
+      w->work();
+    }
+  }
+};
+
+/// on_run of (f2): job 0 waits until the discard was requested, then helps; job 1 must be
+/// discarded, not run.
+void help_after_discard(pool_world& w, int id, int) {
+  if (id != 0) return;
+  w.gate.wait(2);
+  help_until_job1_ends(w);
+  RL_ASSERT(w.ran[1](RL_INFO).load() == 0);  // taken after the discard began: discarded
+}
+
+/// (f2) A helper while the pool is shut down with discard (~async_signal on a worker of a
+/// pool being discarded).
+///
+///   thread 0 (producer): try_submit(0), try_submit(1), opens the gate
+///   thread 1:            waits for the gate; request_stop(discard); opens the gate again;
+///                        shutdown(discard): join the worker, discard leftovers
+///   thread 2 (worker):   worker_loop; job 0 (if it ran before the stop) waits for the
+///                        stop, then helps until job 1 has ended
+///
+/// Proves: a helper discards what it takes once the pool discards (run_one_queued's state
+/// check: the HELP_IGNORES_DISCARD mutant runs it instead), counted in dropped(); every
+/// accepted job ends exactly once; the helper's wait ends (LIVELOCK otherwise) and so does
+/// the join.
+struct pool_help_discarding : pool_suite<pool_help_discarding, 3, scenario::pool_help_discarding> {
+  int submitted = 2;
+  void before() {
+    w = new pool_world(2);
+    w->on_run = help_after_discard;
+  }
+  void thread(unsigned index) {
+    if (index == 0) {
+      for (int j = 0; j < 2; ++j) RL_ASSERT(!w->submit(j));
+      w->gate.arrive();
+    } else if (index == 1) {
+      w->gate.wait(1);
+      w->core->request_stop(pool_state::discarding);
+      w->gate.arrive();
+      w->shutdown_and_join(pool_state::discarding, 1);
+    } else {
+      w->work();
+    }
+  }
+};
+
 }  // namespace
 }  // namespace sigs::models
 
@@ -573,4 +660,6 @@ SIGS_MODEL_MAIN(SIGS_MODEL("pool_work", sigs::models::pool_work),
                 SIGS_MODEL("pool_discard_from_task", sigs::models::pool_discard_from_task),
                 SIGS_MODEL("pool_space", sigs::models::pool_space),
                 SIGS_MODEL("pool_space_cancel", sigs::models::pool_space_cancel),
-                SIGS_MODEL("pool_space_give_up", sigs::models::pool_space_give_up))
+                SIGS_MODEL("pool_space_give_up", sigs::models::pool_space_give_up),
+                SIGS_MODEL("pool_help", sigs::models::pool_help),
+                SIGS_MODEL("pool_help_discarding", sigs::models::pool_help_discarding))

@@ -108,10 +108,12 @@
 #include <system_error>
 #include <type_traits>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <sigs/context.hpp>
 #include <sigs/completion.hpp>
+#include <sigs/detail/async_delivery.hpp>
 #include <sigs/detail/atomics.hpp>
 #include <sigs/detail/envelope.hpp>
 #include <sigs/detail/hazard.hpp>
@@ -195,8 +197,8 @@ struct no_mutation {
   static std::memory_order order(op, std::memory_order mo, const char* /*func*/) noexcept {
     return mo;
   }
-  /// True: perform this compare_exchange (or fetch_add, fetch_or) as a separate load and
-  /// store (not atomic).
+  /// True: perform this compare_exchange (or exchange, fetch_add, fetch_or) as a separate
+  /// load and store (not atomic).
   template <class T>
   static bool split_cas(op, const char* /*func*/) noexcept {
     return false;
@@ -263,6 +265,14 @@ struct relacy_atomics_t {
     }
 
     T exchange(T v, std::memory_order mo = std::memory_order_seq_cst, rl::debug_info info = SIGS_RL_HERE) {
+      if constexpr (!std::is_same_v<Mutation, no_mutation>) {
+        if (Mutation::template split_cas<T>(op::exchange, info.func_)) {
+          // Not atomic: another thread may act between the load and the store.
+          const stored cur = a_.load(rl::mo_relaxed, info);
+          a_.store(in(v), rl::mo_relaxed, info);
+          return cur;
+        }
+      }
       return a_.exchange(in(v), to_rl(Mutation::template order<T>(op::exchange, mo, info.func_)), info);
     }
 
@@ -345,17 +355,33 @@ struct relacy_atomics_t {
   };
 
   /// A plain shared variable: Relacy reports a data race on any unordered conflicting
-  /// access.
+  /// access. rl::var holds scalars only; a class type (std::error_code) is kept beside an
+  /// rl::var<int> that each access loads or stores first, so Relacy sees the same races.
   template <class T>
   class var {
    public:
     var() = default;
-    explicit var(T v, rl::debug_info info = SIGS_RL_HERE) { v_(info).store(v); }
-    T load(rl::debug_info info = SIGS_RL_HERE) const { return v_(info).load(); }
-    void store(T v, rl::debug_info info = SIGS_RL_HERE) { v_(info).store(v); }
+    explicit var(T v, rl::debug_info info = SIGS_RL_HERE) { store(v, info); }
+    T load(rl::debug_info info = SIGS_RL_HERE) const {
+      if constexpr (std::is_scalar_v<T>) {
+        return v_(info).load();
+      } else {
+        (void)v_(info).load();
+        return value_;
+      }
+    }
+    void store(T v, rl::debug_info info = SIGS_RL_HERE) {
+      if constexpr (std::is_scalar_v<T>) {
+        v_(info).store(v);
+      } else {
+        v_(info).store(0);
+        value_ = std::move(v);
+      }
+    }
 
    private:
-    rl::var<T> v_;
+    rl::var<std::conditional_t<std::is_scalar_v<T>, T, int>> v_;
+    [[no_unique_address]] std::conditional_t<std::is_scalar_v<T>, std::monostate, T> value_{};
   };
 
   /// Lockable for std::lock_guard. Relacy checks ownership, recursion and deadlock.

@@ -51,8 +51,8 @@
 
 #include <sigs/completion.hpp>
 #include <sigs/context.hpp>
+#include <sigs/detail/async_delivery.hpp>
 #include <sigs/detail/basic_signal.hpp>
-#include <sigs/detail/envelope.hpp>
 #include <sigs/detail/in_flight.hpp>
 #include <sigs/detail/mpmc_queue.hpp>
 #include <sigs/detail/thread_record.hpp>
@@ -193,21 +193,15 @@ class async_signal : public detail::basic_signal<T> {
  private:
   enum class mode { plain, try_only, inline_run };
 
-  /// One emission: the payload, the held snapshot, and who has claimed which listener.
-  /// Recycled through cache_. The lock-free bookkeeping (next, refs, delivered, dropped,
-  /// skipped: claim(), add_counts(), release_ref() (R), totals()) is detail::envelope_tally,
-  /// model-checked in models/envelope_models.cpp.
-  struct envelope : detail::envelope_tally<> {
+  using delivery = detail::async_delivery<core_type, T>;
+  using outcome = detail::delivery_outcome;
+
+  /// One emission (detail::async_delivery::envelope: the lock-free tally, payload,
+  /// context, completion, first drop reason) and the signal it belongs to. Recycled
+  /// through cache_.
+  struct envelope : delivery::envelope {
     explicit envelope(async_signal* o) : owner(o) {}
     async_signal* owner;
-    snapshot* snap = nullptr;
-    std::optional<T> payload;
-    context ctx;
-    std::shared_ptr<detail::completion_state> done;
-    std::error_code drop_reason;  // set by the emitter (before its last ref) or a copy
-    std::mutex reason_mutex;      // guards drop_reason against several copies
-    bool rejected = false;        // a try_emit that failed: nothing is counted as dropped
-    bool on_caller = false;       // counted in by reserve_on_caller() (runs on the emitter)
   };
 
   /// The pool task: one copy of an envelope. Several copies let the listeners of one
@@ -234,14 +228,6 @@ class async_signal : public detail::basic_signal<T> {
     void discard() noexcept { owner->settle(snap, {}, rejected); }
   };
   static constexpr bool solo_inline = std::is_trivially_copyable_v<T> && worker_pool::task::stored_inline<solo>;
-
-  /// What one run of listeners did.
-  struct outcome {
-    std::uint64_t delivered = 0;
-    std::uint64_t dropped = 0;
-    std::uint64_t skipped = 0;
-    std::size_t claimed = 0;  // listener indices this outcome covers (the rest: dropped)
-  };
 
   /// Undoes what submit() took (the in-flight count, then the snapshot pin) when building
   /// the emission throws, so drain() does not wait for an emission that never existed.
@@ -301,17 +287,7 @@ class async_signal : public detail::basic_signal<T> {
       throw;
     }
     taken.armed = false;
-    env->snap = snap;
-    env->ctx = ctx;
-    env->done = std::move(done);
-    env->next.store(0, std::memory_order_relaxed);       // published by the pool's push
-    env->refs.store(1, std::memory_order_relaxed);       // the emitter's own reference
-    env->delivered.store(0, std::memory_order_relaxed);  // published by the pool's push
-    env->dropped.store(0, std::memory_order_relaxed);
-    env->skipped.store(0, std::memory_order_relaxed);
-    env->drop_reason = {};
-    env->rejected = false;
-    env->on_caller = on_caller;
+    env->prepare(snap, ctx, std::move(done), on_caller);
 
     std::error_code result;
     if (n != 0) {
@@ -325,10 +301,10 @@ class async_signal : public detail::basic_signal<T> {
           case first_push::queued: add_helpers(*env, idle); break;
           case first_push::ran_here: break;  // ran the envelope here, dropped that copy's reference
           case first_push::refused:
-            env->drop_reason = ec;
+            env->note_drop(ec);  // before any copy exists: the emitter alone
             env->rejected = try_only;
             result = try_only ? ec : std::error_code{};
-            t.discard();  // drops that copy's reference; finalize counts the listeners dropped
+            t.discard();  // drops that copy's reference; the last drop counts the listeners dropped
             break;
         }
       }
@@ -428,95 +404,34 @@ class async_signal : public detail::basic_signal<T> {
   /// Runs listeners of `env` until none is left to claim, then (unless `release` is false)
   /// drops this copy's reference.
   void run(envelope& env, bool release = true) {
-    const outcome o = run_listeners(env.snap, env.ctx, *env.payload, env.done.get(), [&env] { return env.claim(); },
-                                    [&env](std::error_code why) { note_drop(env, why); });
-    env.add_counts(o.delivered, o.dropped, o.skipped);  // published by (R), release_ref()
+    {
+      delivery_scope delivering(this);
+      delivery::run_copy(core_, detail::local_record(), env);
+    }
     if (release) release_ref(env);
   }
 
   /// A solo task: runs every listener of its snapshot in order, then settles the emission.
   void run_solo(solo& s) {
     std::size_t next = 0;
-    outcome o = run_listeners(s.snap, detail::no_context, s.payload, nullptr, [&next] { return next++; },
-                              [](std::error_code) {});
+    outcome o;
+    {
+      delivery_scope delivering(this);
+      o = delivery::run_listeners(core_, detail::local_record(), s.snap, detail::no_context, s.payload, nullptr,
+                                  [&next] { return next++; }, [](std::error_code) {});
+    }
     o.claimed = s.snap->size();  // every index, in order
     settle(s.snap, o, false);
   }
 
-  /// Runs listeners of `snap` on the calling thread, taking indices from `claim()` until it
-  /// gives one past the end; `on_drop(why)` hears of each one the context stopped.
-  template <class Claim, class OnDrop>
-  outcome run_listeners(snapshot* snap, const context& ctx, const T& payload, detail::completion_state* done, Claim claim,
-                        OnDrop on_drop) {
-    delivery_scope delivering(this);
-    detail::default_domain::record& rec = detail::local_record();
-    // The hold keeps the snapshot alive (signal_core::hold); run_entry announces each call
-    // in this thread's record, which is what remove_listener_and_wait waits on.
-    typename core_type::frame_scope fs(core_.domain(), rec);
-    const bool metrics = core_.metrics_enabled();
-    const bool checked = ctx.can_be_canceled();
-    const std::size_t n = snap->size();
-    outcome o;
-    for (;;) {
-      const std::size_t i = claim();  // each index claimed once; see envelope_tally
-      if (i >= n) break;
-      entry_t& e = *snap->items()[i];
-      std::optional<detail::failure> fail;
-      const run_status st = checked ? core_.template run_entry_any<true>(fs.f, e, ctx, payload, metrics, fail)
-                                    : core_.template run_entry_any<false>(fs.f, e, ctx, payload, metrics, fail);
-      switch (st) {
-        case run_status::ok: ++o.delivered; break;
-        case run_status::skipped: ++o.skipped; break;
-        case run_status::stopped:
-          ++o.dropped;
-          on_drop(fail->error);
-          break;
-        case run_status::failed:
-          ++o.delivered;
-          core_.report(snap, e, fail->error, fail->exception);
-          if (done) record_failure(*done, e, fail->error, fail->exception);
-          break;
-      }
-    }
-    return o;
-  }
-
-  static void record_failure(detail::completion_state& done, entry_t& e, std::error_code ec, std::exception_ptr ex) noexcept {
-    try {
-      done.add_failure(delivery_failure{listener_id(e.id), e.key, ec, std::move(ex)});
-    } catch (...) {
-      // Out of memory while recording: the failure is still counted in the listener's
-      // metadata and stats(); only this detail of the completion is lost.
-    }
-  }
-
-  static void note_drop(envelope& env, std::error_code why) {
-    std::lock_guard<std::mutex> lock(env.reason_mutex);
-    if (!env.drop_reason) env.drop_reason = why;
-  }
-
   /// (R) acq_rel (envelope_tally::release_ref): each copy releases its counts; the last
-  /// one acquires all of them.
+  /// one acquires all of them, and ends the emission.
   void release_ref(envelope& env) noexcept {
-    if (env.release_ref()) finalize(env);
-  }
-
-  /// The last reference is gone: every listener of the emission ran, was skipped, or was
-  /// never claimed (queue refused it, pool discarded it) and is counted dropped now.
-  void finalize(envelope& env) noexcept {
-    snapshot* snap = env.snap;
-    const auto totals = env.totals(snap->size());  // relaxed loads, ordered by (R)
-    const outcome o{totals.delivered, totals.dropped, totals.skipped, totals.claimed};
-    if (!env.rejected && o.claimed < snap->size() && !env.drop_reason) env.drop_reason = errc::pool_stopped;  // discarded
-    const std::uint64_t dropped = count_outcome(snap->size(), o, env.rejected);  // before the completion
-    if (env.done) {
-      env.done->finish(o.delivered, dropped, o.skipped, env.drop_reason);
-      env.done.reset();
-    }
+    if (!env.release_ref()) return;
     const bool on_caller = env.on_caller;
-    env.snap = nullptr;
-    env.payload.reset();
-    env.ctx = context{};
+    snapshot* snap = delivery::close(env, [this](std::size_t n, const outcome& o, bool rejected) noexcept {
+      return count_outcome(n, o, rejected);
+    });
     recycle(&env);
     core_type::release(snap);
     unreserve(on_caller);  // last: after it, drain() may return and this signal be destroyed

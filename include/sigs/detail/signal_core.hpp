@@ -213,6 +213,7 @@ struct entry_impl final : entry<A, T> {
 template <class A, class T, class Domain>
 class signal_core {
  public:
+  using policy = A;
   using entry_t = entry<A, T>;
   using record = typename Domain::record;
   using frame = typename Domain::frame;
