@@ -270,12 +270,12 @@ class async_signal : public detail::basic_signal<T> {
     // Read before the push: the worker that takes the first copy still counts as idle.
     const std::size_t idle = n > 1 && !run_here ? pool_.idle_workers() : 0;
     if constexpr (solo_inline) {
-      // Not for an emission on the caller: a solo task's end (settle()) counts it out of
-      // the pool's share; an envelope remembers which share it came from.
-      if (&ctx == &detail::no_context && !done && n != 0 && idle < 2 && !on_caller) {
+      // Only for an emission bound for the pool: a solo task's end (settle()) counts it out
+      // of the pool's share; an envelope remembers which share it came from.
+      if (&ctx == &detail::no_context && !done && n != 0 && idle < 2 && !run_here) {
         worker_pool::task t = solo{this, snap, T(std::forward<P>(payload))};
         taken.armed = false;  // the task owns the pin and the count now
-        return submit_solo(t, try_only, run_here);
+        return submit_solo(t, try_only);
       }
     }
     envelope* env = nullptr;
@@ -331,13 +331,12 @@ class async_signal : public detail::basic_signal<T> {
     return first_push::refused;
   }
 
-  /// Queues a solo task (or runs it here, or drops it) as submit() does an envelope's
-  /// first copy. The task holds the emission's snapshot pin and in-flight count.
-  std::error_code submit_solo(worker_pool::task& t, bool try_only, bool run_here) {
+  /// Queues a solo task (or runs it here when the policy says so, or drops it) as submit()
+  /// does an envelope's first copy. The task holds the emission's snapshot pin and
+  /// in-flight count.
+  std::error_code submit_solo(worker_pool::task& t, bool try_only) {
     std::error_code ec;
-    if (run_here) {
-      t.run();
-    } else if (push_first(t, detail::no_context, try_only, ec) == first_push::refused) {
+    if (push_first(t, detail::no_context, try_only, ec) == first_push::refused) {
       if (try_only) {
         t.target<solo>()->rejected = true;  // counted in stats().rejected, not as an emission
         t.discard();

@@ -113,8 +113,8 @@ class basic_signal {
   ///    thread (it would wait for itself);
   ///  - after the removal, when the wait could never end: a thread calling the listener
   ///    waits (itself or through others) for a listener this thread is calling. At least
-  ///    one of the threads of such a cycle gets this error; none hangs (the search for a
-  ///    cycle follows up to 64 listeners).
+  ///    one of the threads of such a cycle gets this error; none hangs, however many
+  ///    threads the cycle goes through.
   /// Listener ids are unique across the signals of the process.
   std::error_code remove_listener_and_wait(listener_id id) {
     return core_.template remove_and_wait<true>(local_record(), [id](const auto& e) { return e.id == id.value(); });

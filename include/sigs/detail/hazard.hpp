@@ -570,21 +570,22 @@ class hazard_domain {
   }
 
   /// True when waiting for `id` can never end: following "called by thread R, which waits
-  /// for" from `id` reaches a listener `self` is calling. A bounded search of the wait graph.
+  /// for" from `id` reaches a listener `self` is calling. Each listener the search visits
+  /// after `id` is what some record waits for, so it visits at most one per record: the
+  /// search is bounded by the number of threads, whatever the length of the chain.
   bool in_cycle(const record& self, std::uint64_t id) const noexcept {
-    std::uint64_t seen[max_chain];
-    std::size_t n = 0;
-    seen[n++] = id;
+    id_list seen;
+    seen.add(id);
     // Adds what a thread waits for to the search; true when it is ours.
     // (A holder may wait for the very listener it calls: for the other threads' calls of a
     // dead listener. If ours is one of them, that is a cycle too.)
     auto follow = [&](std::uint64_t w) {
       if (w == 0) return false;  // not waiting
       if (calling(self, w)) return true;
-      if (n < max_chain && std::find(seen, seen + n, w) == seen + n) seen[n++] = w;
+      if (!seen.contains(w)) seen.add(w);
       return false;
     };
-    for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t i = 0; i < seen.size(); ++i) {
       const std::uint64_t want = seen[i];
       bool held = false;
       // (HP-R5) seq_cst, as in holder_of().
@@ -604,15 +605,44 @@ class hazard_domain {
     return false;
   }
 
+  /// The listener ids of one cycle search: on the stack up to `inline_ids`, then on the
+  /// heap (a chain of more waiting threads than that). If that allocation fails the id is
+  /// left out: this search may then miss a cycle, and the waiter looks again at its next
+  /// round.
+  class id_list {
+   public:
+    void add(std::uint64_t id) noexcept {
+      if (n_ < inline_ids) {
+        inline_[n_++] = id;
+        return;
+      }
+      try {
+        more_.push_back(id);
+        ++n_;
+      } catch (...) {
+        // Out of memory: see above.
+      }
+    }
+    [[nodiscard]] std::size_t size() const noexcept { return n_; }
+    std::uint64_t operator[](std::size_t i) const noexcept { return i < inline_ids ? inline_[i] : more_[i - inline_ids]; }
+    [[nodiscard]] bool contains(std::uint64_t id) const noexcept {
+      const std::uint64_t* end = inline_ + std::min(n_, inline_ids);
+      return std::find(inline_, end, id) != end || std::find(more_.begin(), more_.end(), id) != more_.end();
+    }
+
+   private:
+    static constexpr std::size_t inline_ids = 64;
+    std::uint64_t inline_[inline_ids];
+    std::size_t n_ = 0;
+    std::vector<std::uint64_t> more_;
+  };
+
   /// True when one of `r`'s call words names `id` (WAIT-3's loads, as in holder_of()).
   bool names(const record& r, std::uint64_t id) const noexcept {
     for (auto& c : r.running)
       if (c.load(asymmetric_ ? std::memory_order_acquire : std::memory_order_seq_cst) == id) return true;
     return false;
   }
-
-  /// Most listener ids one cycle search visits; beyond them a wait is taken as able to end.
-  static constexpr std::size_t max_chain = 64;
 
   const bool asymmetric_;
   unsigned spin_rounds_ = 16;
