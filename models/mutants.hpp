@@ -1,9 +1,9 @@
 // models/mutants.hpp — the build's policy and hazard domain: the production protocol, or
 // one mutant of it selected by a compile-time switch (-DSIGS_MUTANT_<NAME>).
 //
-// A model check that cannot fail proves nothing (VERIFICATION.md, "Model checks with
-// teeth"). Each mutant weakens one order or skips one step of the *production* headers,
-// without a copy of them, in one of two ways:
+// A model check that cannot fail proves nothing (docs/models.md, "Mutants"). Each mutant
+// weakens one order or skips one step of the *production* headers, without a copy of them,
+// in one of these ways:
 //   - through the policy (relacy_atomics_t<Mutation>): the policy knows the operation, the
 //     order and the production function calling it, e.g. "the exchange in protect()" is
 //     the hazard publish (H1);

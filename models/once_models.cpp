@@ -5,8 +5,9 @@
 namespace sigs::models {
 namespace {
 
-/// (c) A once-listener under two concurrent emissions fires exactly once (VERIFICATION
-/// invariant 4), and is then gone: size() is 0 and no snapshot entry is alive.
+/// (c) A once-listener under two concurrent emissions fires exactly once (the exactly-once
+/// guarantee of docs/guarantees.md), and is then gone: size() is 0 and no snapshot entry is
+/// alive.
 ///
 ///   before:   o = add(O, once)
 ///   thread 0: emit(1)

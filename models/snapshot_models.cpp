@@ -11,7 +11,7 @@ namespace {
 /// it is freed (ACCESS TO FREED MEMORY), every listener it calls was fully built before (its
 /// canary is ordered after construction: P1/H2), no listener is destroyed while a call may
 /// still run (canary store vs load: H3/S1/R5), every snapshot and entry is freed exactly once
-/// (DOUBLE FREE, MEMORY LEAK), and size() agrees with the snapshot (invariant 1).
+/// (DOUBLE FREE, MEMORY LEAK), and size() agrees with the snapshot's live listeners.
 ///
 ///   before:   a = add(A), b = add(B)            s0 = [A, B]
 ///   thread 0: emit(1)
@@ -83,7 +83,7 @@ struct emit_vs_writers
 
 /// (d) A removal that happens-before a listener call prevents that call.
 ///
-/// Proves VERIFICATION invariant 2 in the strong form signal_core.hpp promises ("a state
+/// Proves that removal is immediate, in the strong form signal_core.hpp promises ("a state
 /// change is the logical removal: it is immediate for every emission, including those
 /// already walking an older snapshot"): thread 0 removes V, then sets a flag (release).
 /// Each emission of thread 1 calls G first, which reads the flag (acquire); once G has seen

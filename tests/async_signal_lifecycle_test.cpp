@@ -91,7 +91,7 @@ void expect_balanced(const sigs::worker_pool_stats& s) {
 
 // ------------------------------------------------------------- destruction on a worker
 
-// The reviewer's case: a task on a one-thread pool destroys a signal whose emissions are
+// A task on a one-thread pool destroys a signal whose emissions are
 // queued behind that task. Waiting as drain() does would wait for ever (the only worker is
 // the one waiting); the destructor runs them here instead.
 TYPED_TEST(AsyncLifecycle, DestructorOnItsPoolsOnlyWorkerRunsTheEmissionsQueuedBehindIt) {

@@ -1,5 +1,5 @@
 // Multi-threaded stress tests of sync_signal: emitters racing writers. Each test checks an
-// invariant that holds under any interleaving (VERIFICATION.md): exactly-once for
+// invariant that holds under any interleaving (docs/verification.md): exactly-once for
 // once-listeners, no call after a removal that happened-before the emit, balanced
 // construction and destruction of listener state. Run under tsan and asan too.
 #include <sigs/sigs.hpp>

@@ -1,5 +1,5 @@
 // Unit tests of sigs::sync_signal: each public function, its bad input, and the
-// single-threaded semantics of ARCHITECTURE.md §3 (items 1-6).
+// single-threaded semantics stated in docs/guarantees.md.
 #include <sigs/sigs.hpp>
 
 #include <gtest/gtest.h>

@@ -10,7 +10,7 @@
 // whether a delivery is made, dropped or skipped, depends on timing. So a `program` (a pool
 // and signal configuration, listeners added up front, and one list of steps per thread)
 // runs on real threads and is checked for what holds under *every* interleaving
-// (ARCHITECTURE.md §3 items 3, 4, 5, 7, 8 and §5). `run` returns every violation of:
+// (docs/guarantees.md and docs/async.md). `run` returns every violation of:
 //
 //  1. accounting: once drained, delivered + dropped + skipped == Σ over accepted emissions
 //     of the listener count at emit time. Each emission knows its count from its

@@ -1,7 +1,7 @@
 // tests/support/concurrent_program.hpp — random programs on several threads, one signal.
 //
 // A sequential model cannot predict an interleaving, so concurrent runs are checked against
-// the invariants that hold under *every* interleaving (VERIFICATION.md). A `program` is one
+// the invariants that hold under *every* interleaving (docs/verification.md). A `program` is one
 // list of steps per thread; each thread owns the listeners it adds (keys "t<thread>.<n>")
 // and only it removes them, so it always knows whether a listener of its own is certainly
 // alive, certainly dead, or (a once-listener) alive unless it fired. `run` executes the

@@ -2,7 +2,7 @@
 //
 // This is the page an auditor reads. It is deliberately naive: a vector of every listener
 // ever registered, each with an `alive` flag, and one function per API operation written
-// straight from the contract (ARCHITECTURE.md §3, sync_signal.hpp). No atomics, no
+// straight from the contract (docs/guarantees.md, sync_signal.hpp). No atomics, no
 // snapshots, no cleverness; single-threaded by construction.
 //
 // It is shared by props/ (RapidCheck), fuzz/ (libFuzzer) and the tests. They all describe
