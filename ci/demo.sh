@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the examples (release, no tests) and runs the quickstart and the async tour.
+# Builds the examples (release, no tests), runs the quickstart and the async tour, then
+# every example with its output checked (docs/patterns.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ci/setup.sh --demo
@@ -10,3 +11,6 @@ echo "== quickstart =="
 echo
 echo "== async tour =="
 ./build/demo/examples/async_tour
+echo
+echo "== every example, output checked =="
+ctest --test-dir build/demo -L example --output-on-failure | grep -E 'tests passed|Failed|\*\*\*'
