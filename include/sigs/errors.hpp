@@ -3,7 +3,7 @@
 // Every failure sigs reports is a std::error_code in sigs::error_category():
 //
 //   auto id = sig.add_listener(fn, "audit");
-//   if (!id) std::cerr << id.error().message() << '\n';   // "duplicate key"
+//   if (!id) std::cerr << id.error().message() << '\n';   // "duplicate listener key"
 //
 // Codes compare equal to the errc enumerators (`ec == sigs::errc::canceled`), and
 // canceled / deadline_exceeded also compare equal to std::errc::operation_canceled /
@@ -20,7 +20,8 @@ namespace sigs {
 enum class errc : int {
   canceled = 1,           ///< the context's stop token was triggered
   deadline_exceeded,      ///< the context's deadline passed
-  backpressure,           ///< the async queue is full and the policy is `reject`
+  backpressure,           ///< no room: the pool's queue is full or the signal's queue_capacity is
+                          ///< reached (try_emit and try_submit under any policy; emit under `reject`)
   pool_stopped,           ///< the worker pool was shut down
   listener_exception,     ///< a listener threw; the exception is kept beside the code
   duplicate_key,          ///< a listener with this key is already registered
