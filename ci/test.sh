@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 ci/setup.sh || exit 1
 
 lanes=("$@")
-((${#lanes[@]})) || lanes=(dev asan tsan fuzz models coverage)
+((${#lanes[@]})) || lanes=(dev asan tsan fuzz models coverage docs)
 
 declare -A took result
 failed=0

@@ -88,6 +88,9 @@ class async_signal : public detail::basic_signal<T> {
   using base::core_;
 
  public:
+  ///@{
+  /// A signal with the given options (default: the global pool, no queue_capacity, the
+  /// block policy). The pool must outlive the signal.
   async_signal() : async_signal(signal_options{}) {}
   explicit async_signal(const signal_options& options)
       : base(options),
@@ -95,6 +98,7 @@ class async_signal : public detail::basic_signal<T> {
         capacity_(options.queue_capacity),
         policy_(options.overflow),
         cache_(std::max<std::size_t>(options.envelope_cache, 2)) {}
+  ///@}
 
   /// Waits until no emission of this signal is in flight, then frees everything.
   ///
@@ -125,6 +129,7 @@ class async_signal : public detail::basic_signal<T> {
 
   // ---- emission ---------------------------------------------------------------------
 
+  ///@{
   /// Queues one delivery per active listener and returns. When the emission cannot be
   /// queued at once, the overflow policy decides (block / reject / caller_runs); deliveries
   /// that are not made are counted in stats().dropped.
@@ -132,18 +137,24 @@ class async_signal : public detail::basic_signal<T> {
   void emit(T&& payload) { submit(detail::no_context, std::move(payload), nullptr, mode::plain); }
   void emit(const context& ctx, const T& payload) { submit(ctx, payload, nullptr, mode::plain); }
   void emit(const context& ctx, T&& payload) { submit(ctx, std::move(payload), nullptr, mode::plain); }
+  ///@}
 
+  ///@{
   /// Same as emit().
   void operator()(const T& payload) { emit(payload); }
   void operator()(const context& ctx, const T& payload) { emit(ctx, payload); }
+  ///@}
 
+  ///@{
   /// Queues the emission without ever waiting or running a listener here. Returns
   /// errc::backpressure (queue full or queue_capacity reached), errc::pool_stopped, or the
   /// context's error if it is already done; nothing is queued then, and the call is counted
   /// in stats().rejected. Otherwise returns an empty code and the emission proceeds as emit().
   std::error_code try_emit(const T& payload) { return submit(detail::no_context, payload, nullptr, mode::try_only); }
   std::error_code try_emit(const context& ctx, const T& payload) { return submit(ctx, payload, nullptr, mode::try_only); }
+  ///@}
 
+  ///@{
   /// emit(), returning a handle that tells when this emission is done and what failed.
   /// Costs one allocation (the shared completion state) that plain emit() does not pay.
   completion emit_tracked(const T& payload) { return emit_tracked(detail::no_context, payload); }
@@ -152,7 +163,9 @@ class async_signal : public detail::basic_signal<T> {
     submit(ctx, payload, state, mode::plain);
     return completion(std::move(state));
   }
+  ///@}
 
+  ///@{
   /// Emits and returns when every listener of this emission has finished. Returns the
   /// first listener failure, else the reason deliveries were dropped, else an empty code.
   /// Called on one of the pool's own workers, it runs the listeners on the calling thread
@@ -165,6 +178,7 @@ class async_signal : public detail::basic_signal<T> {
     c.wait();
     return c.error();
   }
+  ///@}
 
   /// Waits until every emission of this signal queued so far (and any queued meanwhile)
   /// has finished. Returns errc::would_deadlock, without waiting, when called on one of

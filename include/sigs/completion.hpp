@@ -28,8 +28,8 @@ namespace sigs {
 
 /// One listener invocation of an emission that returned an error or threw.
 struct delivery_failure {
-  listener_id listener;
-  std::string key;
+  listener_id listener;          ///< the listener that failed
+  std::string key;               ///< its key (empty: none)
   std::error_code error;         ///< the listener's error, or errc::listener_exception
   std::exception_ptr exception;  ///< set when it threw
 };
@@ -111,9 +111,12 @@ using completion_state = basic_completion_state<>;
 /// A default-constructed handle is not valid() and counts as done.
 class completion {
  public:
+  /// A handle on no emission: not valid(), done().
   completion() = default;
+  /// A handle on the emission that `s` tracks (async_signal::emit_tracked makes them).
   explicit completion(std::shared_ptr<detail::completion_state> s) noexcept : state_(std::move(s)) {}
 
+  /// True when the handle tracks an emission.
   [[nodiscard]] bool valid() const noexcept { return state_ != nullptr; }
 
   /// True once every listener of the emission has finished, been dropped or been skipped.
@@ -159,11 +162,13 @@ class completion {
     return state_->failures;
   }
 
+  ///@{
   /// Listener invocations that ran, deliveries dropped, deliveries skipped (listener
   /// removed before its turn). Final once done().
   [[nodiscard]] std::uint64_t delivered() const { return read(&detail::completion_state::delivered); }
   [[nodiscard]] std::uint64_t dropped() const { return read(&detail::completion_state::dropped); }
   [[nodiscard]] std::uint64_t skipped() const { return read(&detail::completion_state::skipped); }
+  ///@}
 
  private:
   std::uint64_t read(std::uint64_t detail::completion_state::*field) const {

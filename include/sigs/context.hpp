@@ -22,9 +22,12 @@ namespace sigs {
 /// A default-constructed context can never be cancelled and costs nothing to check.
 class context {
  public:
+  /// The clock deadlines are measured on.
   using clock = std::chrono::steady_clock;
 
+  /// Never cancelled, no deadline.
   context() noexcept = default;
+  /// Cancelled when `token`'s stop is requested; no deadline.
   explicit context(std::stop_token token) noexcept : token_(std::move(token)) {}
 
   /// Returns a copy whose deadline is `deadline` (or the earlier of the two if one is set).
@@ -48,7 +51,9 @@ class context {
     return c;
   }
 
+  /// The stop token that cancels this context (one that can never stop, if none).
   [[nodiscard]] const std::stop_token& stop_token() const noexcept { return token_; }
+  /// The deadline, if any.
   [[nodiscard]] std::optional<clock::time_point> deadline() const noexcept {
     return has_deadline_ ? std::optional<clock::time_point>(deadline_) : std::nullopt;
   }

@@ -26,14 +26,16 @@ namespace sigs {
 ///    errc::deadline_exceeded, `listener`/`key`/`index` describe the first listener that
 ///    was *not* started.
 struct emit_result {
-  std::error_code error;
-  listener_id listener;
-  std::string key;
-  std::size_t index = 0;
-  std::size_t calls = 0;  ///< listeners invoked, including a failing one
-  std::exception_ptr exception;
+  std::error_code error;         ///< empty on success; else why emission stopped
+  listener_id listener;          ///< the failing listener, or the first one not started
+  std::string key;               ///< that listener's key (empty: none)
+  std::size_t index = 0;         ///< that listener's position among those this emission called
+  std::size_t calls = 0;         ///< listeners invoked, including a failing one
+  std::exception_ptr exception;  ///< the exception, when a listener threw
 
+  /// True when every listener ran without error and the context stayed live.
   [[nodiscard]] bool ok() const noexcept { return !error; }
+  /// Same as ok(): `if (sig.try_emit(x))` reads "if it succeeded".
   explicit operator bool() const noexcept { return ok(); }
 };
 

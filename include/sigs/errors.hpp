@@ -42,5 +42,7 @@ inline std::error_code make_error_code(errc e) noexcept {
 
 }  // namespace sigs
 
+/// @cond INTERNAL
 template <>
 struct std::is_error_code_enum<sigs::errc> : std::true_type {};
+/// @endcond

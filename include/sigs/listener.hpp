@@ -25,7 +25,10 @@ namespace sigs {
 /// registration returns an invalid id that carries the reason in error().
 class listener_id {
  public:
+  /// An invalid id (no listener), with no error.
   constexpr listener_id() noexcept = default;
+  /// The id with this value (0 is invalid). Ids come from registration; building one from a
+  /// number only makes sense for a value a registration returned.
   constexpr explicit listener_id(std::uint64_t value) noexcept : value_(value) {}
 
   /// An invalid id that records why a registration was refused.
@@ -35,8 +38,11 @@ class listener_id {
     return id;
   }
 
+  /// The id's number: unique across the signals of the process; 0 for an invalid id.
   [[nodiscard]] constexpr std::uint64_t value() const noexcept { return value_; }
+  /// True when the id names a registered (or once registered) listener.
   [[nodiscard]] constexpr bool valid() const noexcept { return value_ != 0; }
+  /// Same as valid().
   constexpr explicit operator bool() const noexcept { return valid(); }
 
   /// Why the registration was refused; empty for a valid id or a default-constructed one.
@@ -44,6 +50,7 @@ class listener_id {
     return why_ ? make_error_code(static_cast<errc>(why_)) : std::error_code{};
   }
 
+  /// Ids are equal when their values are (the refusal reason is not compared).
   friend constexpr bool operator==(listener_id a, listener_id b) noexcept { return a.value_ == b.value_; }
 
  private:
@@ -53,7 +60,7 @@ class listener_id {
 
 /// A point-in-time copy of what a signal knows about one listener.
 struct listener_metadata {
-  listener_id id;
+  listener_id id;                                    ///< the listener's id
   std::string key;                                   ///< empty: no key
   std::chrono::system_clock::time_point added_at;    ///< when add_* registered it
   std::uint64_t call_count = 0;                      ///< invocations; counted only while metrics are on
@@ -61,15 +68,15 @@ struct listener_metadata {
   std::error_code last_error;                        ///< most recent error (listener_exception for a throw)
   std::exception_ptr last_exception;                 ///< most recent exception, if any
   std::chrono::system_clock::time_point last_called; ///< epoch if never called or metrics off
-  bool is_once = false;
-  bool is_error_aware = false;
+  bool is_once = false;                              ///< registered with add_once (fires at most once)
+  bool is_error_aware = false;                       ///< returns a std::error_code (add_listener_with_err)
 };
 
 /// Passed to a signal's error handler for every error or exception a listener produces
 /// during emit(). The key view is valid only during the handler call.
 struct listener_error {
-  listener_id listener;
-  std::string_view key;
+  listener_id listener;          ///< the listener that failed
+  std::string_view key;          ///< its key (empty: none); valid during the handler call only
   std::error_code error;         ///< listener's error, or errc::listener_exception
   std::exception_ptr exception;  ///< set when the listener threw
 };
@@ -88,8 +95,10 @@ class scoped_listener {
         }),
         id_(id) {}
 
+  /// Takes over `o`'s listener; `o` then owns nothing.
   scoped_listener(scoped_listener&& o) noexcept
       : signal_(std::exchange(o.signal_, nullptr)), remove_(o.remove_), id_(std::exchange(o.id_, {})) {}
+  /// Removes the listener this one owns, then takes over `o`'s.
   scoped_listener& operator=(scoped_listener&& o) noexcept {
     if (this != &o) {
       reset();
@@ -116,6 +125,7 @@ class scoped_listener {
     return std::exchange(id_, {});
   }
 
+  /// The owned listener's id; invalid once reset() or release() ran.
   [[nodiscard]] listener_id id() const noexcept { return id_; }
 
  private:

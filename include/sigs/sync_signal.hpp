@@ -51,8 +51,11 @@ class sync_signal : public detail::basic_signal<T> {
   using base::core_;
 
  public:
+  ///@{
+  /// A signal with the given options (sync signals read `metrics` only).
   sync_signal() : sync_signal(signal_options{}) {}
   explicit sync_signal(const signal_options& options) : base(options) {}
+  ///@}
 
   // ---- emission ---------------------------------------------------------------------
 
@@ -70,10 +73,13 @@ class sync_signal : public detail::basic_signal<T> {
     }
   }
 
+  ///@{
   /// Same as emit().
   void operator()(const T& payload) { emit(payload); }
   void operator()(const context& ctx, const T& payload) { emit(ctx, payload); }
+  ///@}
 
+  ///@{
   /// Calls listeners in order and stops at the first one that returns an error or throws,
   /// or before the first one reached after `ctx` is cancelled or expired. See emit_result.
   emit_result try_emit(const T& payload) {
@@ -83,6 +89,7 @@ class sync_signal : public detail::basic_signal<T> {
     if (ctx.can_be_canceled()) return core_.template emit<true, true>(detail::local_record(), ctx, payload);
     return core_.template emit<true, false>(detail::local_record(), ctx, payload);
   }
+  ///@}
 
 };
 

@@ -33,9 +33,12 @@ class basic_signal {
   static_assert(std::is_object_v<T>, "a signal's payload type must be an object type");
 
  protected:
+  /// @cond INTERNAL
   using core_type = signal_core<std_atomics, T, default_domain>;
+  /// @endcond
 
  public:
+  /// The payload type listeners receive (as `const T&`).
   using payload_type = T;
   /// Receives every error and exception a listener produces during emit().
   using error_handler = typename core_type::error_handler;
@@ -91,6 +94,7 @@ class basic_signal {
 
   // ---- removal ----------------------------------------------------------------------
 
+  ///@{
   /// Removes the listener. Returns errc::not_found if no active listener has this id/key
   /// (including a once-listener that already fired). Emissions already running skip it
   /// if they have not started it; emissions that begin after this returns never see it.
@@ -101,7 +105,9 @@ class basic_signal {
     if (key.empty()) return errc::not_found;
     return core_.remove([key](const auto& e) { return e.key == key; });
   }
+  ///@}
 
+  ///@{
   /// remove_listener(), then waits until no call of the listener is running on any other
   /// thread. It waits for the calls of this listener only: not for other listeners, nor
   /// for emissions that merely hold it in their snapshot. It also waits when the listener
@@ -123,6 +129,7 @@ class basic_signal {
     if (key.empty()) return errc::not_found;
     return core_.remove_and_wait(local_record(), [key](const auto& e) { return e.key == key; });
   }
+  ///@}
 
   /// Removes every listener.
   void reset() { core_.reset(); }
@@ -131,6 +138,7 @@ class basic_signal {
 
   /// Active listeners: added, not removed, and (for once-listeners) not yet fired.
   [[nodiscard]] std::size_t size() const noexcept { return core_.size(); }
+  /// True when size() is 0.
   [[nodiscard]] bool empty() const noexcept { return size() == 0; }
 
   /// Keys of the active keyed listeners, in registration order.
@@ -142,6 +150,7 @@ class basic_signal {
     return out;
   }
 
+  /// True when an active listener has this (non-empty) key.
   [[nodiscard]] bool has_key(std::string_view key) const {
     if (key.empty()) return false;
     bool found = false;
@@ -149,6 +158,7 @@ class basic_signal {
     return found;
   }
 
+  ///@{
   /// Metadata of an active listener, or nullopt.
   [[nodiscard]] std::optional<listener_metadata> metadata(std::string_view key) const {
     if (key.empty()) return std::nullopt;
@@ -157,7 +167,9 @@ class basic_signal {
   [[nodiscard]] std::optional<listener_metadata> metadata(listener_id id) const {
     return find_metadata([id](const auto& e) { return e.id == id.value(); });
   }
+  ///@}
 
+  /// The signal's counters (see signal_stats).
   [[nodiscard]] signal_stats stats() const noexcept { return core_.stats(); }
 
   /// Installs (or, with an empty function, removes) the handler called on the emitting
@@ -169,6 +181,7 @@ class basic_signal {
   void set_metrics(bool on) noexcept { core_.set_metrics(on); }
 
  protected:
+  /// @cond INTERNAL
   explicit basic_signal(const signal_options& options) : core_(global_domain()) {
     core_.set_metrics(options.metrics);
   }
@@ -201,6 +214,7 @@ class basic_signal {
   }
 
   core_type core_;
+  /// @endcond
 };
 
 }  // namespace sigs::detail
