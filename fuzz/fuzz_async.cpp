@@ -4,7 +4,7 @@
 // expired or about to expire), add / once-add / remove / remove_and_wait / reset, drain,
 // shutdown(drain | discard), cancel. One thread runs them in order (so the listener count
 // of every emission is known, up to once-listeners in flight), or two threads share them.
-// tests/support/async_program.hpp checks, after drain, the accounting identity
+// testing/async_run.hpp checks, after drain, the accounting identity
 // (delivered + dropped + skipped against each accepted emission's count), completions,
 // emit_and_wait, errors and exceptions caught on the workers, once-listeners firing exactly
 // once, no call after a removal, remove_and_wait waiting, no leak; any violation aborts.
@@ -28,8 +28,10 @@
 #include <cstdlib>
 #include <sstream>
 
-#include <support/async_program.hpp>
-#include <support/byte_reader.hpp>
+#include <testing/async_program.hpp>
+#include <testing/async_run.hpp>
+
+#include "byte_reader.hpp"
 
 namespace {
 

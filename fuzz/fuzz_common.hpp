@@ -31,10 +31,12 @@
 #include <cstdlib>
 #include <string>
 
-#include <support/alive_token.hpp>
-#include <support/byte_reader.hpp>
-#include <support/reference_model.hpp>
-#include <support/signal_driver.hpp>
+#include <testing/alive_token.hpp>
+#include <testing/operations.hpp>
+#include <testing/reference_model.hpp>
+#include <testing/signal_driver.hpp>
+
+#include "byte_reader.hpp"
 
 namespace sigs_fuzz {
 

@@ -1,5 +1,5 @@
 // fuzz_threads: byte strings decoded into programs of 2-3 threads sharing one signal (the
-// steps of tests/support/concurrent_program.hpp), run on real threads; aborts if any
+// steps of testing/concurrent_program.hpp), run on real threads; aborts if any
 // invariant that holds under every interleaving is violated (no call after a
 // happened-before removal, remove_and_wait waits, once fires exactly once, per-emission
 // uniqueness and order, predictable results, final size/keys/stats, no leak).
@@ -14,8 +14,10 @@
 #include <cstdlib>
 #include <sstream>
 
-#include <support/byte_reader.hpp>
-#include <support/concurrent_program.hpp>
+#include <testing/concurrent_program.hpp>
+#include <testing/concurrent_run.hpp>
+
+#include "byte_reader.hpp"
 
 namespace {
 

@@ -7,9 +7,15 @@
 //     void thread(unsigned i) { decltype(recs)::scope r(recs, i); sig.emit(r, 1); }
 //   };
 //   SIGS_MODEL_MAIN(SIGS_MODEL("my_scenario", my_scenario))
+//
+// A family source includes its own mutants first, then this header, which selects this
+// build's mutation among them (mutants/select.hpp, -DSIGS_MUTANT=<name>):
+//
+//   #include "mutants/<family>.hpp"
+//   #include "model.hpp"
 #pragma once
 
-#include "mutants.hpp"  // includes relacy_atomics.hpp, hence Relacy, last of all headers
+#include "mutants/select.hpp"  // includes relacy_atomics.hpp, hence Relacy, last of all headers
 
 namespace sigs::models {
 

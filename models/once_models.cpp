@@ -1,5 +1,6 @@
 // models/once_models.cpp — once-listeners: the firing CAS (armed -> fired) against other
 // emissions and against removal (armed -> removed), on the production signal_core.
+#include "mutants/once.hpp"  // this family's mutants, before model.hpp selects one
 #include "model.hpp"
 
 namespace sigs::models {

@@ -6,6 +6,12 @@
 // mpmc_queue, wake_count and detail::task inside. src/worker_pool.cpp wraps the same
 // template with std_atomics; only threads, statistics and the global pool stay outside.
 //
+// Over 600 lines on purpose: a family is one source (sigs_add_model builds the production
+// binary and each mutant binary from <family>_models.cpp). Splitting the twelve scenarios
+// would make two families, with new ctest names and a second set of mutant builds; and the
+// stand-ins below (model_wait, latch, pool_world: about 250 lines) serve these scenarios
+// only, so a header of their own would have this one includer.
+//
 // Stand-ins for what Relacy lacks (relacy_atomics.hpp, "Known gaps"):
 //   join      a latch: each worker thread arrives when it leaves worker_loop(); the joiner
 //             waits on a Relacy condition variable until all have (never: DEADLOCK).
@@ -23,6 +29,7 @@
 // unconsumed (which then drops it itself); pushed() == completed + dropped() once the
 // pool is shut down; a submitter that saw stopped() is refused with pool_stopped (S2').
 #undef NDEBUG  // mpmc_queue's assert() reads the cell's shadow `turn` (see queue_models.cpp)
+#include "mutants/pool.hpp"  // this family's mutants, before model.hpp selects one
 #include "model.hpp"
 
 namespace sigs::models {

@@ -11,6 +11,7 @@
 //
 // Capacity 2 throughout, so that positions wrap around the ring within a few pushes.
 #undef NDEBUG
+#include "mutants/queue.hpp"  // this family's mutants, before model.hpp selects one
 #include "model.hpp"
 
 namespace sigs::models {

@@ -10,18 +10,18 @@
 //   using core = sigs::detail::signal_core<relacy_atomics, int,
 //                                          sigs::detail::hazard_domain<relacy_atomics, 2>>;
 //
-// (models/mutants.hpp wraps the domain to pick the fence mode and the scan batch.)
+// (models/mutants/common.hpp wraps the domain to pick the fence mode and the scan batch.)
 //
 // Every member takes a defaulted rl::debug_info built from __builtin_FUNCTION/FILE/LINE, so
 // an execution history names the protocol's own line (hazard.hpp:123), and the protocol
 // never writes Relacy's `$`.
 //
-// Mutants. relacy_atomics_t<Mutation> lets a mutant (models/mutants.hpp) weaken one order
-// or skip one step of the production protocol without touching its text: the policy sees
-// which operation is asked for, with which order, on which value type and from which
-// production function (the caller's __builtin_FUNCTION), and a Mutation may change the
-// order, split a CAS into a load and a store, or replace a loaded value. `relacy_atomics`
-// is the unmutated policy; with it every operation goes to Relacy exactly as written.
+// Mutants. relacy_atomics_t<Mutation> lets a mutant (models/mutants/) weaken one order or
+// skip one step of the production protocol without touching its text: before each
+// operation the policy asks the Mutation's hooks (models/mutation.hpp: the operation, its
+// order, its value type and the production function calling it), and does what they say.
+// `relacy_atomics` is the unmutated policy; with it every operation goes to Relacy exactly
+// as written.
 //
 // The asymmetric fence. The policy offers the hooks hazard.hpp looks for, so a domain built
 // with allow_asymmetric = true runs the membarrier read path (H1a relaxed store, H2a
@@ -126,6 +126,8 @@
 #include <sigs/errors.hpp>
 #include <sigs/listener.hpp>
 
+#include "mutation.hpp"  // the mutation hooks (no Relacy in it)
+
 // Relacy last.
 #include <relacy/relacy.hpp>
 
@@ -154,16 +156,7 @@ inline std::ostream& operator<<(std::ostream& os, pool_state s) { return os << s
 
 namespace sigs::models {
 
-/// The operation a mutant is asked about.
-enum class op { load, store, exchange, cas_strong, cas_weak, fetch_add, fetch_sub, fetch_or };
-
-/// True when `func` (a __builtin_FUNCTION() result) names the function `name`. g++ appends
-/// template arguments ("protect<snapshot, ...>"), clang does not.
-inline bool called_from(const char* func, const char* name) noexcept {
-  const std::size_t n = std::strlen(name);
-  return std::strncmp(func, name, n) == 0 && (func[n] == '\0' || func[n] == '<');
-}
-
+/// std::memory_order (the protocol's and the mutation hooks') to Relacy's.
 inline rl::memory_order to_rl(std::memory_order mo) noexcept {
   switch (mo) {
     case std::memory_order_relaxed: return rl::mo_relaxed;
@@ -176,52 +169,7 @@ inline rl::memory_order to_rl(std::memory_order mo) noexcept {
   return rl::mo_seq_cst;
 }
 
-/// The failure order std::atomic derives for a one-order compare_exchange.
-constexpr std::memory_order cas_failure_order(std::memory_order mo) noexcept {
-  switch (mo) {
-    case std::memory_order_acq_rel: return std::memory_order_acquire;
-    case std::memory_order_release: return std::memory_order_relaxed;
-    default: return mo;
-  }
-}
-
-/// The unmutated protocol. A mutant derives from it and hides one hook.
-struct no_mutation {
-  static constexpr const char* name = "none";
-
-  /// True: the writer barrier (W1) of the asymmetric fence does nothing.
-  static constexpr bool skip_writer_barrier = false;
-
-  /// The order the operation really uses.
-  template <class T>
-  static std::memory_order order(op, std::memory_order mo, const char* /*func*/) noexcept {
-    return mo;
-  }
-  /// True: perform this compare_exchange (or exchange, fetch_add, fetch_or) as a separate
-  /// load and store (not atomic).
-  template <class T>
-  static bool split_cas(op, const char* /*func*/) noexcept {
-    return false;
-  }
-  /// True: this load's result is replaced by the value this thread's previous relaxed load
-  /// of the same atomic returned (the load itself still happens, with its order).
-  template <class T>
-  static bool reuse_guess(std::memory_order, const char* /*func*/) noexcept {
-    return false;
-  }
-  /// The order a fence (A::fence) really has; relaxed: the fence is removed.
-  static std::memory_order fence_order(std::memory_order mo, const char* /*func*/) noexcept { return mo; }
-  /// The value a load returns, given the value it read.
-  template <class T>
-  static T loaded(T v, std::memory_order, const char* /*func*/) noexcept {
-    return v;
-  }
-  /// True: this notify_one / notify_all of a condition variable is not made.
-  static bool skip_notify(const char* /*func*/) noexcept { return false; }
-  /// Told of every A::yield() (a wait loop's turn), with the calling function.
-  static void yielded(const char* /*func*/) noexcept {}
-};
-
+/// The Relacy policy; `Mutation` (models/mutation.hpp) may weaken one operation of it.
 template <class Mutation = no_mutation>
 struct relacy_atomics_t {
   /// std::atomic-shaped, over rl::atomic<T>. Only the members the protocol uses.

@@ -1,5 +1,6 @@
 // models/wait_models.cpp — remove_and_wait: the removal returns only once no other thread
 // can still be running the listener, on the production signal_core.
+#include "mutants/wait.hpp"  // this family's mutants, before model.hpp selects one
 #include "model.hpp"
 
 namespace sigs::models {

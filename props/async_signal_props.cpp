@@ -1,6 +1,6 @@
 // Properties of sigs::async_signal: random programs on a pool of 1-2 workers with a tiny
-// queue, run on real threads and checked by tests/support/async_program.hpp for what holds
-// under every interleaving (see the list at the top of that header). Run them under the
+// queue, run on real threads and checked by testing/async_run.hpp for what holds under
+// every interleaving (see the list at the top of that header). Run them under the
 // tsan preset too: a data race there fails the test.
 //
 //   Accounting          1-3 emitter threads (emit / try_emit / emit_tracked / emit_and_wait,
@@ -25,7 +25,8 @@
 #include <string>
 #include <vector>
 
-#include <support/async_program.hpp>
+#include <testing/async_program.hpp>
+#include <testing/async_run.hpp>
 
 namespace {
 

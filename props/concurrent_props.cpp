@@ -1,5 +1,5 @@
 // Concurrent properties of sigs::sync_signal: random programs on 2-4 threads sharing one
-// signal, checked by tests/support/concurrent_program.hpp for the invariants that hold under
+// signal, checked by testing/concurrent_run.hpp for the invariants that hold under
 // every interleaving (no call after a happened-before removal, remove_and_wait really
 // waits, at most one call per listener per emission and a consistent order, once-listeners
 // fire exactly once, predictable results, final size/keys/stats, no leaked listener).
@@ -11,7 +11,8 @@
 #include <string>
 #include <vector>
 
-#include <support/concurrent_program.hpp>
+#include <testing/concurrent_program.hpp>
+#include <testing/concurrent_run.hpp>
 
 namespace {
 

@@ -1,7 +1,7 @@
-// Stateful properties of sigs::sync_signal against tests/support/reference_model.hpp.
+// Stateful properties of sigs::sync_signal against testing/reference_model.hpp.
 //
 // RapidCheck generates random command sequences (one command per API operation, below),
-// runs each on the model and on a real signal (tests/support/signal_driver.hpp) and
+// runs each on the model and on a real signal (testing/signal_driver.hpp) and
 // compares, after every command: the whole trace (every listener call in order, every
 // error-handler report, the result of every operation a listener ran from inside its call,
 // and the command's own result: ids, error codes, try_emit's error/listener/key/index/
@@ -23,8 +23,9 @@
 #include <string>
 #include <utility>
 
-#include <support/reference_model.hpp>
-#include <support/signal_driver.hpp>
+#include <testing/operations.hpp>
+#include <testing/reference_model.hpp>
+#include <testing/signal_driver.hpp>
 
 namespace {
 

@@ -4,7 +4,7 @@
 // and then, until the last emission finishes. It must not return before then.
 #include <sigs/sigs.hpp>
 
-#include "support/watchdog.hpp"
+#include <testing/watchdog.hpp>
 
 #include <gtest/gtest.h>
 

@@ -3,11 +3,11 @@
 // task, queue_capacity under caller_runs and block, and the block policy's wait for room.
 //
 // Every wait that a regression could turn into a hang runs under a watchdog
-// (support/watchdog.hpp), which aborts the test instead of hanging the lane. No assertion
+// (testing/watchdog.hpp), which aborts the test instead of hanging the lane. No assertion
 // measures time.
 #include <sigs/sigs.hpp>
 
-#include "support/watchdog.hpp"
+#include <testing/watchdog.hpp>
 
 #include <gtest/gtest.h>
 

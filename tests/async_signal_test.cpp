@@ -155,7 +155,7 @@ TEST(AsyncSignal, OnceFiresExactlyOnceHoweverManyEmissionsAreQueued) {
   EXPECT_EQ(sig.size(), 1u);
 }
 
-// Regression (tests/support/regressions.md #2): an emission refused before it was queued
+// Regression (docs/regressions.md #2): an emission refused before it was queued
 // counted size(), which leaves out a fired once-listener that queued emissions still count
 // (as skipped) while it stays in the snapshot. Both now count the snapshot.
 TEST(AsyncSignal, AFiredOnceListenerCountsAlikeInRefusedAndQueuedEmissions) {
@@ -448,7 +448,7 @@ TEST(AsyncSignal, DrainFromAWorkerRefuses) {
   EXPECT_EQ(inner, errc::would_deadlock);
 }
 
-// Found by the async properties (tests/support/regressions.md #3): a listener that
+// Found by the async properties (docs/regressions.md #3): a listener that
 // caller_runs ran on the emitting thread waited in drain() for its own emission forever.
 TEST(AsyncSignal, DrainFromAListenerRunByCallerRunsRefuses) {
   sigs::worker_pool pool({.threads = 1, .queue_capacity = 2});

@@ -7,7 +7,7 @@
 // operator new themselves) until the second thread is seen asleep, waiting for it.
 #include <sigs/worker_pool.hpp>
 
-#include "support/watchdog.hpp"
+#include <testing/watchdog.hpp>
 
 #include <gtest/gtest.h>
 

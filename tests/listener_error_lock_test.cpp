@@ -5,7 +5,7 @@
 // other side reliably finds it held past its tries and goes to sleep.
 #include <sigs/sync_signal.hpp>
 
-#include "support/watchdog.hpp"
+#include <testing/watchdog.hpp>
 
 #include <gtest/gtest.h>
 

@@ -7,7 +7,7 @@
 #include <sigs/detail/pool_core.hpp>
 #include <sigs/worker_pool.hpp>
 
-#include "support/watchdog.hpp"
+#include <testing/watchdog.hpp>
 
 #include <gtest/gtest.h>
 

@@ -5,7 +5,7 @@
 // and wait, rather than refuse: the wait does end.
 #include <sigs/sigs.hpp>
 
-#include "support/watchdog.hpp"
+#include <testing/watchdog.hpp>
 
 #include <gtest/gtest.h>
 

@@ -3,7 +3,7 @@
 // guarded by a watchdog that aborts the test within seconds instead of hanging the lane.
 #include <sigs/sigs.hpp>
 
-#include "support/watchdog.hpp"
+#include <testing/watchdog.hpp>
 
 #include <gtest/gtest.h>
 

@@ -489,7 +489,7 @@ TEST(SyncSignal, RemoveAndWaitFromNestedEmissionOfTheListenerRefuses) {
   EXPECT_TRUE(outer.has_key("outer"));
 }
 
-// Found while building props/ (tests/support/regressions.md #1): the running-listener
+// Found while building props/ (docs/regressions.md #1): the running-listener
 // mark outlived the call, so the error handler could not remove_and_wait the listener
 // that had just failed.
 TEST(SyncSignal, RemoveAndWaitOfTheFailedListenerFromTheErrorHandlerWorks) {

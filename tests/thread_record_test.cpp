@@ -4,7 +4,7 @@
 #include <sigs/detail/thread_record.hpp>
 #include <sigs/sync_signal.hpp>
 
-#include "support/watchdog.hpp"
+#include <testing/watchdog.hpp>
 
 #include <gtest/gtest.h>
 

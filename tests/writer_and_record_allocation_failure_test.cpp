@@ -1,4 +1,4 @@
-// Out of memory in the places coverage_alloc_failure_test.cpp does not reach: a signal's
+// Out of memory in the places allocation_failure_test.cpp does not reach: a signal's
 // first write (which also reserves its list of retired snapshots), a write's scan (which
 // gathers every thread's hazards in a list it may have to grow), the search of a removal
 // wait for calls of a dead listener, and hazard records, which are over-aligned: the
@@ -15,7 +15,7 @@
 #include <sigs/detail/thread_record.hpp>
 #include <sigs/sigs.hpp>
 
-#include "support/watchdog.hpp"
+#include <testing/watchdog.hpp>
 
 #include <gtest/gtest.h>
 
