@@ -607,8 +607,8 @@ class hazard_domain {
 
   /// The listener ids of one cycle search: on the stack up to `inline_ids`, then on the
   /// heap (a chain of more waiting threads than that). If that allocation fails the id is
-  /// left out: this search may then miss a cycle, and the waiter looks again at its next
-  /// round.
+  /// left out: this search may then miss a cycle, and the waiter looks again only when
+  /// something wakes it (another wait beginning, a call ending).
   class id_list {
    public:
     void add(std::uint64_t id) noexcept {
