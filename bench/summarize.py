@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Print markdown tables of medians from a sigs_bench JSON file.
 
-Usage: summarize.py RESULTS.json
+Usage: summarize.py RESULTS.json [--plot DIR]
 
 Reads the Google Benchmark JSON written with --benchmark_repetitions=N and
 --benchmark_report_aggregates_only=true and prints, from the *_median aggregates:
@@ -15,7 +15,13 @@ Reads the Google Benchmark JSON written with --benchmark_repetitions=N and
      and wall time) and allocations per emit (caller, workers) at 1/10/100 listeners;
      listener calls/s through the 2-thread pool; ratios sigs vs mutex_cv; the targets.
 The cv columns are Google Benchmark's coefficient of variation over the repetitions.
-Ratios are ratios of medians. Standard library only.
+Ratios are ratios of medians. Standard library only, except --plot.
+
+--plot DIR also draws the emit results as SVG files in DIR (matplotlib, Debian's
+python3-matplotlib): emit.svg, ns per emit against the listener count, one line per
+implementation, log scales; scaling.svg, the 2-thread/1-thread throughput ratio of each
+implementation at each listener count. docs/benchmarks.md shows the committed ones
+(docs/img/).
 """
 
 import json
@@ -348,7 +354,73 @@ def print_async(emit, tput):
         print()
 
 
+LABELS = {
+    "floor": "floor: std::function loop",
+    "floor_fnptr": "floor: function pointer loop",
+    "sigs": "sigs::sync_signal",
+    "boost_signals2": "Boost.Signals2",
+    "sigcpp": "libsigc++",
+}
+
+
+def plot(emit, impls, context, out_dir):
+    """Draws emit.svg and scaling.svg into out_dir (see the module docstring)."""
+    import os
+
+    import matplotlib
+
+    matplotlib.use("svg")
+    import matplotlib.pyplot as plt
+
+    os.makedirs(out_dir, exist_ok=True)
+    plt.rcParams["svg.hashsalt"] = "sigs"  # stable ids: a re-run without changes gives the same file
+    plt.rcParams["svg.fonttype"] = "none"
+    caption = f"{context.get('compiler', '')} {context.get('build_type', '')}, {context.get('date', '')[:10]}, medians"
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for impl in impls:
+        points = [(n, ns_of(emit, impl, n)) for n in COUNTS if ns_of(emit, impl, n) is not None]
+        if points:
+            ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=LABELS.get(impl, impl))
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xticks(COUNTS)
+    ax.set_xticklabels([str(n) for n in COUNTS])
+    ax.set_xlabel("listeners")
+    ax.set_ylabel("ns per emit (one thread)")
+    ax.set_title("Emit cost against listener count")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize="small")
+    fig.text(0.01, 0.01, caption, fontsize="x-small", alpha=0.7)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    fig.savefig(os.path.join(out_dir, "emit.svg"), metadata={"Date": None})
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    shown = [i for i in impls if any(scaling(emit, i, n) is not None for n in COUNTS)]
+    width = 0.8 / max(len(shown), 1)
+    for k, impl in enumerate(shown):
+        xs = [j + k * width for j, n in enumerate(COUNTS) if scaling(emit, impl, n) is not None]
+        ys = [scaling(emit, impl, n) for n in COUNTS if scaling(emit, impl, n) is not None]
+        ax.bar(xs, ys, width=width, label=LABELS.get(impl, impl))
+    ax.axhline(2.0, color="black", linewidth=0.8, linestyle="--")
+    ax.set_xticks([j + width * (len(shown) - 1) / 2 for j in range(len(COUNTS))])
+    ax.set_xticklabels([f"{n} listener{'s' if n > 1 else ''}" for n in COUNTS])
+    ax.set_ylim(0, 2.6)
+    ax.set_ylabel("throughput, 2 threads / 1 thread")
+    ax.set_title("Two threads emitting on one signal (2.0 = perfect scaling)")
+    ax.legend(fontsize="small", loc="upper center", ncol=2)
+    fig.text(0.01, 0.01, caption, fontsize="x-small", alpha=0.7)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    fig.savefig(os.path.join(out_dir, "scaling.svg"), metadata={"Date": None})
+    plt.close(fig)
+
+
 def main(argv):
+    plot_dir = None
+    if len(argv) == 4 and argv[2] == "--plot":
+        plot_dir = argv[3]
+        argv = argv[:2]
     if len(argv) != 2:
         print(__doc__, file=sys.stderr)
         return 2
@@ -388,6 +460,12 @@ def main(argv):
         for e in sorted(set(errors)):
             print(f"- {e}")
         print()
+    if plot_dir is not None:
+        if emit:
+            plot(emit, impls, context, plot_dir)
+            print(f"plots: {plot_dir}/emit.svg, {plot_dir}/scaling.svg")
+        else:
+            print("plots: no emit results in this file, nothing drawn", file=sys.stderr)
     if emit:
         print("(emit: 2 threads emit on the same signal; allocs/emit shown as 1 thr / 2 thr; cv is the "
               "coefficient of variation of the repetitions' times — above a few % the machine was busy.)")
