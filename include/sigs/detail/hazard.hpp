@@ -505,7 +505,7 @@ class hazard_domain {
     waiters_.store(0, std::memory_order_relaxed);  // a waiter can only have been another thread
   }
 
- protected:  // not private: the models' mutants (models/mutants.hpp) build on these
+ protected:  // not private: the models' mutants (models/mutants/) build on these
   static constexpr bool has_asymmetric = requires {
     A::asymmetric_fence_available();
     A::reader_barrier();
