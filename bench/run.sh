@@ -22,12 +22,12 @@ if [[ -z "${CXX:-}" ]]; then
   if command -v g++-12 >/dev/null; then export CXX=g++-12; else export CXX=g++; fi
 fi
 
-# Release, but at -O2 rather than CMake's default -O3: the figures in docs/benchmarks.md are -O2.
+# The bench preset (CMakePresets.json): Release, but at -O2 rather than CMake's default -O3
+# (the figures in docs/benchmarks.md are -O2), the benchmark alone.
 # CXX only matters when the build dir is configured for the first time.
-cmake -S . -B "$build_dir" -G Ninja \
-  -DCMAKE_BUILD_TYPE=Release \
-  "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" \
-  -DSIGS_BUILD_BENCH=ON -DSIGS_BUILD_TESTS=OFF -DSIGS_BUILD_EXAMPLES=OFF
+compiler=()
+[[ -f "$build_dir/CMakeCache.txt" ]] || compiler=("-DCMAKE_CXX_COMPILER=$CXX")
+cmake --preset bench -B "$build_dir" "${compiler[@]}"
 cmake --build "$build_dir" --target sigs_bench -j "$jobs"
 
 mkdir -p "$(dirname "$out")"

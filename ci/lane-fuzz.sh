@@ -8,7 +8,12 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${FUZZ_SECONDS:-60}"
-targets=(sequential reentrant threads bad_input async async_boxed)
+# The fuzz targets, as fuzz/CMakeLists.txt lists them (ci/soak.sh reads the same line).
+read -r -a targets <<<"$(sed -n 's/^set(SIGS_FUZZ_TARGETS \(.*\))$/\1/p' fuzz/CMakeLists.txt)"
+if ((${#targets[@]} == 0)); then
+  echo "fuzz lane: no SIGS_FUZZ_TARGETS found in fuzz/CMakeLists.txt" >&2
+  exit 2
+fi
 build=build/fuzz
 artifacts="${build}/artifacts"
 start=$(date +%s)

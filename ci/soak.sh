@@ -41,11 +41,13 @@ stress=(
   "async_signal_props|*"
   "async_signal_props_boxed|*"
 )
-# The sanitizer settings of the asan and tsan test presets (CMakePresets.json).
-asan_env=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1
-  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 RC_PARAMS=max_success=200)
+# The sanitizer settings of the test presets (CMakePresets.json: _asan_env, used by the asan
+# and fuzz test presets, _tsan_env, and RC_PARAMS from _test).
+sanitizer_env=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
+asan_env=("${sanitizer_env[@]}" RC_PARAMS=max_success=200)
 tsan_env=(TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 RC_PARAMS=max_success=200)
-fuzz_env=(ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
+fuzz_env=("${sanitizer_env[@]}")
 # The fuzz targets, as fuzz/CMakeLists.txt lists them.
 read -r -a fuzz_targets <<<"$(sed -n 's/^set(SIGS_FUZZ_TARGETS \(.*\))$/\1/p' fuzz/CMakeLists.txt)"
 if ((${#fuzz_targets[@]} == 0)); then
@@ -110,10 +112,9 @@ build() {  # build <preset> [targets...]
   t0=$(now_ms)
   echo "=== soak: building preset ${preset} ==="
   : >"${logs}/build-${preset}.log"
-  if [[ ! -f "build/${preset}/CMakeCache.txt" ]]; then
-    cmake --preset "${preset}" >>"${logs}/build-${preset}.log" 2>&1 ||
-      fail "configuring preset ${preset}" "cmake --preset ${preset}" "${logs}/build-${preset}.log"
-  fi
+  # Always through the preset: it also resets a build tree an older preset configured.
+  cmake --preset "${preset}" >>"${logs}/build-${preset}.log" 2>&1 ||
+    fail "configuring preset ${preset}" "cmake --preset ${preset}" "${logs}/build-${preset}.log"
   local targets=()
   (($#)) && targets=(--target "$@")
   cmake --build --preset "${preset}" "${targets[@]}" >>"${logs}/build-${preset}.log" 2>&1 ||
