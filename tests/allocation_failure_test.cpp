@@ -1,13 +1,13 @@
-// Allocation failures, injected through a replaced global operator new (its own binary:
-// the replacement is process-wide). Two switches:
+// Allocation failures, injected through a replaced global operator new (testing/
+// alloc_hooks.hpp; its own binary: the replacement is process-wide). Two switches:
 //   - `fail_at`: the n-th unaligned allocation from now, on any thread, throws bad_alloc;
 //   - `fail_next_here`: the next unaligned allocation on the calling thread throws.
-// The replacement allocates with malloc and the matching operator delete frees with free,
-// so ASan sees matching pairs. Over-aligned new/delete are left to the implementation.
 // Under ASan and TSan (clang) the sanitizer runtime defines operator new itself (linked
 // whole, so a second definition does not link): tests/CMakeLists.txt builds this file only
 // without sanitizers (dev, coverage and the release preset run it).
 #include <sigs/sigs.hpp>
+
+#include <testing/alloc_hooks.hpp>
 
 #include <gtest/gtest.h>
 
@@ -19,59 +19,12 @@
 #include <system_error>
 #include <thread>
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#error "the sanitizer runtime owns operator new: build this test without sanitizers"
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#error "the sanitizer runtime owns operator new: build this test without sanitizers"
-#endif
-#endif
-
 namespace {
 
-std::atomic<long> fail_at{0};  // 0: off
-thread_local bool fail_next_here = false;
-std::atomic<int> failed_here{0};  // allocations failed through fail_next_here
-thread_local long allocations_here = 0;  // allocations attempted on the calling thread
-
-void* allocate(std::size_t n) {
-  ++allocations_here;
-  if (fail_next_here) {
-    fail_next_here = false;
-    failed_here.fetch_add(1);
-    throw std::bad_alloc();
-  }
-  if (fail_at.load(std::memory_order_relaxed) > 0 && fail_at.fetch_sub(1) == 1) throw std::bad_alloc();
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-
-}  // namespace
-
-void* operator new(std::size_t n) { return allocate(n); }
-void* operator new[](std::size_t n) { return allocate(n); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  try {
-    return allocate(n);
-  } catch (...) {
-    return nullptr;
-  }
-}
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
-  try {
-    return allocate(n);
-  } catch (...) {
-    return nullptr;
-  }
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-
-namespace {
+using sigs::testing::alloc_hooks::allocations_here;
+using sigs::testing::alloc_hooks::fail_at;
+using sigs::testing::alloc_hooks::fail_next_here;
+using sigs::testing::alloc_hooks::failed_next_here;
 
 using sigs::errc;
 
@@ -132,9 +85,9 @@ TEST(AllocationFailure, AFailureThatCannotBeRecordedInTheCompletionIsStillCounte
 
   auto c = sig.emit_tracked(1);
   c.wait();
-  EXPECT_EQ(failed_here.load(), 1);   // the allocation was attempted, and failed
-  EXPECT_TRUE(c.failures().empty());  // the detail that could not be allocated
-  EXPECT_FALSE(c.error());            // nothing else went wrong with the emission
+  EXPECT_EQ(failed_next_here.load(), 1);  // the allocation was attempted, and failed
+  EXPECT_TRUE(c.failures().empty());      // the detail that could not be allocated
+  EXPECT_FALSE(c.error());                // nothing else went wrong with the emission
   const auto md = sig.metadata(id);
   ASSERT_TRUE(md);
   EXPECT_EQ(md->error_count, 1u);
@@ -247,7 +200,7 @@ TEST(AllocationFailure, AnEmitThatRunsOutOfMemoryThrowsAndLeavesNothingInFlight)
   std::atomic<int> calls{0};
   ASSERT_TRUE(sig.add_listener([&](const std::string&) { calls++; }));
   const std::string payload(64, 'x');  // its copy allocates
-  const int failed_before = failed_here.load();
+  const int failed_before = failed_next_here.load();
 
   fail_next_here = true;  // the cache is empty: the envelope's allocation fails
   EXPECT_THROW(sig.emit(payload), std::bad_alloc);
@@ -261,7 +214,7 @@ TEST(AllocationFailure, AnEmitThatRunsOutOfMemoryThrowsAndLeavesNothingInFlight)
   EXPECT_FALSE(sig.drain());
 
   const auto s = sig.stats();
-  EXPECT_EQ(failed_here.load() - failed_before, 2);
+  EXPECT_EQ(failed_next_here.load() - failed_before, 2);
   EXPECT_EQ(calls.load(), 1);
   EXPECT_EQ(s.emits, 1u);  // the failed emits threw: they are not emissions
   EXPECT_EQ(s.delivered, 1u);

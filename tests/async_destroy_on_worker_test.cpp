@@ -4,23 +4,16 @@
 // and then, until the last emission finishes. It must not return before then.
 #include <sigs/sigs.hpp>
 
+#include <testing/thread_state.hpp>
 #include <testing/watchdog.hpp>
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
-#include <fstream>
-#include <iterator>
 #include <latch>
 #include <memory>
-#include <string>
 #include <thread>
-
-#if defined(__linux__)
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
 
 namespace {
 
@@ -29,16 +22,6 @@ using sigs::testing::watchdog;
 using task = sigs::worker_pool::task;
 
 constexpr auto hang_limit = 10s;
-
-#if defined(__linux__)
-/// The scheduler state letter of thread `tid` of this process ('R' running, 'S' asleep), or 0.
-char thread_state(long tid) {
-  std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::size_t paren = stat.rfind(')');
-  return paren == std::string::npos || paren + 2 >= stat.size() ? 0 : stat[paren + 2];
-}
-#endif
 
 TEST(AsyncDestroyOnWorker, WaitsForEmissionsRunningOnOtherWorkersWhenNothingIsQueued) {
 #if !defined(__linux__)
@@ -68,16 +51,15 @@ TEST(AsyncDestroyOnWorker, WaitsForEmissionsRunningOnOtherWorkersWhenNothingIsQu
   std::latch destroyed(1);
   bool finished_when_destroyed = false;
   task destroy = [&] {
-    tid = static_cast<long>(::syscall(SYS_gettid));
+    tid = sigs::testing::this_tid();
     sig.reset();
     finished_when_destroyed = finished.load();
     destroyed.count_down();
   };
   ASSERT_FALSE(pool.try_submit(destroy));  // taken by the other worker
   watchdog dog(hang_limit, "~async_signal on a worker, waiting for an emission on another");
-  while (tid.load() == 0) std::this_thread::yield();
   // Asleep in the destructor: there is nothing else that thread can be waiting for.
-  while (thread_state(tid.load()) != 'S') std::this_thread::yield();
+  sigs::testing::wait_asleep(tid);
   EXPECT_FALSE(finished.load());
   release = true;
   destroyed.wait();

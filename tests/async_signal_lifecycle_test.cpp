@@ -7,6 +7,7 @@
 // measures time.
 #include <sigs/sigs.hpp>
 
+#include <testing/thread_state.hpp>
 #include <testing/watchdog.hpp>
 
 #include <gtest/gtest.h>
@@ -15,7 +16,6 @@
 #include <chrono>
 #include <cstdint>
 #include <fstream>
-#include <iterator>
 #include <latch>
 #include <memory>
 #include <optional>
@@ -24,11 +24,6 @@
 #include <thread>
 #include <type_traits>
 #include <vector>
-
-#if defined(__linux__)
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
 
 namespace {
 
@@ -365,13 +360,7 @@ std::optional<long> voluntary_switches(long tid) {
   return std::nullopt;
 }
 
-/// The scheduler state letter of thread `tid` ('R' running, 'S' asleep, ...), or 0.
-char thread_state(long tid) {
-  std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::size_t paren = stat.rfind(')');
-  return paren == std::string::npos || paren + 2 >= stat.size() ? 0 : stat[paren + 2];
-}
+using sigs::testing::thread_state;
 #endif
 
 // An emitter blocked at queue_capacity sleeps in the kernel until an emission finishes,
@@ -397,7 +386,7 @@ TYPED_TEST(AsyncCapacity, BlockWaitsAsleepUntilAnEmissionFinishes) {
   std::atomic<bool> returned{false};
   watchdog dog(hang_limit, "an emitter blocked at queue_capacity to be woken by the finish");
   std::thread emitter([&] {
-    tid = static_cast<long>(::syscall(SYS_gettid));
+    tid = sigs::testing::this_tid();
     sig.emit(make<T>(1));
     returned = true;
   });

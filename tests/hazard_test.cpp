@@ -6,6 +6,8 @@
 
 #include <sigs/sync_signal.hpp>
 
+#include <testing/hooked_atomics.hpp>
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -148,45 +150,15 @@ INSTANTIATE_TEST_SUITE_P(ReadPaths, HazardDomain, ::testing::Values(false, true)
 
 // ---- chosen interleavings, replayed on one thread under a test policy ------------------
 //
-// `hooked_atomics` is std_atomics with one addition: an atomic object can run a hook just
-// before each of its loads. A hook on a source that stores a new pointer into it plays a
+// `hooked_atomics` (testing/hooked_atomics.hpp) is std_atomics with hooks; these tests use
+// one: an atomic object can run a hook just before each of its loads. A hook on a source that stores a new pointer into it plays a
 // writer publishing (CORE-P1) between two loads of a reader, deterministically; a hook
 // that calls collect() sees what a writer's scan would see at that instant. These tests
 // check what the Relacy models and TSan otherwise catch alone: each holds against the
 // domain and fails against a one-line mutation of it (named at each test). The
 // asymmetric-fence hooks forward to std_atomics, so both read paths run here.
 
-struct hooked_atomics {
-  template <class T>
-  class atomic : public std::atomic<T> {
-   public:
-    atomic() noexcept = default;
-    explicit atomic(T v) noexcept : std::atomic<T>(v) {}
-
-    /// Runs before each load of this object, with the load's order.
-    std::function<void(std::memory_order)> before_load;
-
-    T load(std::memory_order order = std::memory_order_seq_cst) const noexcept {
-      if (before_load) before_load(order);
-      return std::atomic<T>::load(order);
-    }
-  };
-  template <class T>
-  using var = sigs::detail::std_atomics::var<T>;
-  using mutex = sigs::detail::std_atomics::mutex;
-  using condition_variable = sigs::detail::std_atomics::condition_variable;
-  static void yield() noexcept { sigs::detail::std_atomics::yield(); }
-  static void wait(const std::atomic<std::uint32_t>& a, std::uint32_t old) noexcept {
-    sigs::detail::std_atomics::wait(a, old);
-  }
-  static void notify_all(std::atomic<std::uint32_t>& a) noexcept { sigs::detail::std_atomics::notify_all(a); }
-  static void fence(std::memory_order mo) noexcept { sigs::detail::std_atomics::fence(mo); }
-  static bool asymmetric_fence_available() noexcept {
-    return sigs::detail::std_atomics::asymmetric_fence_available();
-  }
-  static void reader_barrier() noexcept { sigs::detail::std_atomics::reader_barrier(); }
-  static void writer_barrier() noexcept { sigs::detail::std_atomics::writer_barrier(); }
-};
+using sigs::testing::hooked_atomics;
 
 using hooked_domain = sigs::detail::hazard_domain<hooked_atomics, 4>;
 using hooked_counter = sigs::detail::overflow_count<hooked_atomics>;

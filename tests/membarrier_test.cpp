@@ -5,68 +5,21 @@
 #include <sigs/detail/thread_record.hpp>
 #include <sigs/sync_signal.hpp>
 
+#include <testing/seccomp.hpp>
+#include <testing/signal_round_trip.hpp>
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <vector>
-
-#if defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
-#define SIGS_TEST_SECCOMP 1
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstddef>
-#endif
 
 namespace {
 
 #if defined(SIGS_TEST_SECCOMP)
-// Makes every later membarrier() call of this process fail with ENOSYS. False when the
-// filter cannot be installed (a sandbox that forbids it).
-bool refuse_membarrier() {
-#if defined(__x86_64__)
-  constexpr unsigned arch = AUDIT_ARCH_X86_64;
-#else
-  constexpr unsigned arch = AUDIT_ARCH_AARCH64;
+using sigs::testing::refuse_membarrier;
 #endif
-  sock_filter filter[] = {
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_membarrier, 0, 1),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-  };
-  sock_fprog prog{static_cast<unsigned short>(sizeof(filter) / sizeof(filter[0])), filter};
-  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return false;
-  // All threads (sanitizer runtimes may have their own), else at least this one.
-  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) == 0) return true;
-  return ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0;
-}
-#endif
-
-// Adds and removes enough listeners for scans to run on either path, emitting in between.
-bool signal_round_trip() {
-  sigs::sync_signal<int> sig;
-  int calls = 0;
-  sig.add_listener([&](const int&) { ++calls; });
-  std::vector<sigs::listener_id> ids;
-  for (int i = 0; i < 64; ++i) ids.push_back(sig.add_listener([&](const int&) { ++calls; }));
-  sig.emit(0);
-  for (auto id : ids) {
-    if (sig.remove_listener(id)) return false;
-  }
-  sig.emit(0);
-  return calls == 66 && sig.size() == 1;
-}
+using sigs::testing::signal_round_trip;
 
 TEST(MembarrierDeathTest, WithoutMembarrierTheSeqCstPathIsChosen) {
 #if defined(SIGS_TEST_SECCOMP)

@@ -10,64 +10,35 @@
 #include <sigs/detail/thread_record.hpp>
 #include <sigs/sync_signal.hpp>
 
+#include <testing/seccomp.hpp>
+#include <testing/signal_round_trip.hpp>
+#include <testing/thread_state.hpp>
+
 #include <gtest/gtest.h>
 
 #include <pthread.h>
 
 #include <atomic>
 #include <cstddef>
-#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
 #include <vector>
 
-#if defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
-#define SIGS_TEST_SECCOMP 1
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
+#if defined(SIGS_TEST_SECCOMP)
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
 #include <ucontext.h>
-#include <unistd.h>
 
 #include <cerrno>
-#include <fstream>
-#include <iterator>
-#include <string>
 #endif
 
 namespace {
 
-#if defined(SIGS_TEST_SECCOMP)
-// Installs a filter whose action for every later membarrier() call of this process is
-// `action`. False when the filter cannot be installed (a sandbox that forbids it).
-bool filter_membarrier(std::uint32_t action) {
-#if defined(__x86_64__)
-  constexpr unsigned arch = AUDIT_ARCH_X86_64;
-#else
-  constexpr unsigned arch = AUDIT_ARCH_AARCH64;
-#endif
-  sock_filter filter[] = {
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_membarrier, 0, 1),
-      BPF_STMT(BPF_RET | BPF_K, action),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-  };
-  sock_fprog prog{static_cast<unsigned short>(sizeof(filter) / sizeof(filter[0])), filter};
-  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return false;
-  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog) == 0) return true;
-  return ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0;
-}
+using sigs::testing::signal_round_trip;
 
-// Every later membarrier() call returns 0 without running ("errno 0"): a query then
-// reports no supported command.
-bool membarrier_supports_nothing() { return filter_membarrier(SECCOMP_RET_ERRNO | 0); }
+#if defined(SIGS_TEST_SECCOMP)
+using sigs::testing::filter_membarrier;
+using sigs::testing::membarrier_supports_nothing;
 
 // Every later membarrier() call traps to on_membarrier(), which parks the calling thread
 // until `membarrier_go`, then makes the call fail with ENOSYS.
@@ -93,30 +64,7 @@ bool park_membarrier_callers() {
   if (::sigaction(SIGSYS, &sa, nullptr) != 0) return false;
   return filter_membarrier(SECCOMP_RET_TRAP);
 }
-
-/// The scheduler state letter of thread `tid` of this process ('R' running, 'S' asleep), or 0.
-char thread_state(long tid) {
-  std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::size_t paren = stat.rfind(')');
-  return paren == std::string::npos || paren + 2 >= stat.size() ? 0 : stat[paren + 2];
-}
 #endif
-
-// Adds, emits and removes enough for scans to run on either read path.
-bool signal_round_trip() {
-  sigs::sync_signal<int> sig;
-  int calls = 0;
-  sig.add_listener([&](const int&) { ++calls; });
-  std::vector<sigs::listener_id> ids;
-  for (int i = 0; i < 64; ++i) ids.push_back(sig.add_listener([&](const int&) { ++calls; }));
-  sig.emit(0);
-  for (auto id : ids) {
-    if (sig.remove_listener(id)) return false;
-  }
-  sig.emit(0);
-  return calls == 66 && sig.size() == 1;
-}
 
 TEST(PlatformFallbacksDeathTest, AMembarrierWithoutThePrivateExpeditedCommandLeavesTheSeqCstPath) {
 #if defined(SIGS_TEST_SECCOMP)
@@ -185,12 +133,11 @@ TEST(PlatformFallbacksDeathTest, ThreadsAskingForTheReadPathAtOnceGetTheOneAnswe
         while (!membarrier_parked.load()) std::this_thread::yield();  // a asks the kernel
         std::atomic<long> tid{0};
         std::thread b([&] {
-          tid = static_cast<long>(::syscall(SYS_gettid));
+          tid = sigs::testing::this_tid();
           second = sigs::detail::std_atomics::asymmetric_fence_available();
           asked.fetch_add(1);
         });
-        while (tid.load() == 0) std::this_thread::yield();
-        while (thread_state(tid.load()) != 'S') std::this_thread::yield();  // b waits for a's answer
+        sigs::testing::wait_asleep(tid);  // b waits for a's answer
         const bool waited = asked.load() == 0;
         membarrier_go = true;
         a.join();

@@ -9,6 +9,8 @@
 // Both read paths run (the test parameter allows the asymmetric fence where it works).
 #include <sigs/detail/hazard.hpp>
 
+#include <testing/hooked_atomics.hpp>
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -19,49 +21,15 @@
 
 namespace {
 
-std::function<void()> on_yield;  // run at each yield of a waiter
-
-struct hooked_atomics {
-  template <class T>
-  class atomic : public std::atomic<T> {
-   public:
-    atomic() noexcept = default;
-    explicit atomic(T v) noexcept : std::atomic<T>(v) {}
-
-    /// Runs before each load of this object.
-    std::function<void()> before_load;
-
-    T load(std::memory_order order = std::memory_order_seq_cst) const noexcept {
-      if (before_load) before_load();
-      return std::atomic<T>::load(order);
-    }
-  };
-  template <class T>
-  using var = sigs::detail::std_atomics::var<T>;
-  using mutex = sigs::detail::std_atomics::mutex;
-  using condition_variable = sigs::detail::std_atomics::condition_variable;
-  static void yield() noexcept {
-    if (on_yield) on_yield();
-  }
-  static void wait(const std::atomic<std::uint32_t>& a, std::uint32_t old) noexcept {
-    sigs::detail::std_atomics::wait(a, old);
-  }
-  static void notify_all(std::atomic<std::uint32_t>& a) noexcept { sigs::detail::std_atomics::notify_all(a); }
-  static void fence(std::memory_order mo) noexcept { sigs::detail::std_atomics::fence(mo); }
-  static bool asymmetric_fence_available() noexcept {
-    return sigs::detail::std_atomics::asymmetric_fence_available();
-  }
-  static void reader_barrier() noexcept { sigs::detail::std_atomics::reader_barrier(); }
-  static void writer_barrier() noexcept { sigs::detail::std_atomics::writer_barrier(); }
-};
+using sigs::testing::hooked_atomics;
 
 using domain = sigs::detail::hazard_domain<hooked_atomics, 2>;
 using record = domain::record;
 
 class CycleSearch : public ::testing::TestWithParam<bool> {
  protected:
-  void SetUp() override { on_yield = nullptr; }
-  void TearDown() override { on_yield = nullptr; }
+  void SetUp() override { hooked_atomics::on_yield = nullptr; }
+  void TearDown() override { hooked_atomics::on_yield = nullptr; }
 };
 
 /// `r` as another thread calling `calls` (its first call word) and waiting for `waits_for`.
@@ -91,14 +59,14 @@ TEST_P(CycleSearch, ACycleGoneAtTheSecondLookIsNotRefused) {
   as_other_thread(b, l2, l1);
 
   int looks = 0;
-  b.waiting_for.before_load = [&] {
+  b.waiting_for.before_load = [&](std::memory_order) {
     if (++looks == 2) {  // the second look: B has stopped waiting and left L2
       b.waiting_for.store(0);
       b.running[0].store(0);
     }
   };
   int yields = 0;
-  on_yield = [&] { ++yields; };
+  hooked_atomics::on_yield = [&] { ++yields; };
   EXPECT_TRUE(d.wait_for_calls(self, l2, l2_deep, 0));
   EXPECT_EQ(looks, 2);   // one look saw the cycle, the next one did not
   EXPECT_EQ(yields, 1);  // then one more round found nobody calling L2
@@ -147,14 +115,14 @@ TEST_P(CycleSearch, ALongChainOfWaitsIsFollowedToItsEnd) {
       r.push_back(&d.acquire_record());
       const std::uint64_t next = i + 1 < long_chain ? 100 + i + 1 : (cycle ? l_self : 0);
       as_other_thread(*r.back(), 100 + i, next);
-      r.back()->waiting_for.before_load = [&looked, i] { ++looked[i]; };
+      r.back()->waiting_for.before_load = [&looked, i](std::memory_order) { ++looked[i]; };
     }
     domain::deep_count deep{0};
-    on_yield = [&] { r[0]->running[0].store(0); };  // R0 leaves L0 during the first spin
+    hooked_atomics::on_yield = [&] { r[0]->running[0].store(0); };  // R0 leaves L0 during the first spin
     EXPECT_EQ(d.wait_for_calls(self, 100, deep, 0), !cycle);
     for (int i = 0; i < long_chain; ++i) EXPECT_GE(looked[i], 1) << "R" << i;
 
-    on_yield = nullptr;
+    hooked_atomics::on_yield = nullptr;
     for (record* x : r) {
       x->waiting_for.before_load = nullptr;
       as_other_thread(*x, 0, 0);

@@ -5,23 +5,17 @@
 // and wait, rather than refuse: the wait does end.
 #include <sigs/sigs.hpp>
 
+#include <testing/spin_gate.hpp>
+#include <testing/thread_state.hpp>
 #include <testing/watchdog.hpp>
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
-#include <fstream>
-#include <iterator>
 #include <latch>
-#include <string>
 #include <system_error>
 #include <thread>
-
-#if defined(__linux__)
-#include <sys/syscall.h>
-#include <unistd.h>
-#endif
 
 namespace {
 
@@ -31,30 +25,12 @@ using sigs::testing::watchdog;
 constexpr auto hang_limit = 10s;
 
 #if defined(__linux__)
-/// The scheduler state letter of thread `tid` of this process ('R' running, 'S' asleep), or 0.
-char thread_state(long tid) {
-  std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::size_t paren = stat.rfind(')');
-  return paren == std::string::npos || paren + 2 >= stat.size() ? 0 : stat[paren + 2];
-}
-
-long this_tid() { return static_cast<long>(::syscall(SYS_gettid)); }
-
-void wait_asleep(const std::atomic<long>& tid) {
-  while (tid.load() == 0) std::this_thread::yield();
-  while (thread_state(tid.load()) != 'S') std::this_thread::yield();
-}
+using sigs::testing::this_tid;
+using sigs::testing::wait_asleep;
 #endif
 
 /// A gate a listener blocks on (spinning, so that its thread is never seen asleep).
-struct gate {
-  std::atomic<bool> open{false};
-  void wait() const {
-    while (!open.load(std::memory_order_acquire)) std::this_thread::yield();  // pairs with release()
-  }
-  void release() { open.store(true, std::memory_order_release); }
-};
+using gate = sigs::testing::spin_gate;
 
 // Thread C calls x (shallow) and blocks. Thread B nests 10 emissions deep, calls y there,
 // and inside y waits for x: a deep waiter. Thread A then waits for y: y's call is deep, so

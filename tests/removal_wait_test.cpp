@@ -3,6 +3,7 @@
 // guarded by a watchdog that aborts the test within seconds instead of hanging the lane.
 #include <sigs/sigs.hpp>
 
+#include <testing/spin_gate.hpp>
 #include <testing/watchdog.hpp>
 
 #include <gtest/gtest.h>
@@ -28,14 +29,7 @@ using sigs::testing::watchdog;
 constexpr auto hang_limit = 10s;
 
 /// A gate a listener blocks on until the test opens it.
-struct gate {
-  std::atomic<bool> open{false};
-  void wait() const {
-    // acquire: pairs with release(); the test's writes before opening are visible after.
-    while (!open.load(std::memory_order_acquire)) std::this_thread::yield();
-  }
-  void release() { open.store(true, std::memory_order_release); }  // pairs with wait()
-};
+using gate = sigs::testing::spin_gate;
 
 // ---- 1. waiters that wait for each other's idle listeners ------------------------------
 

@@ -1,11 +1,14 @@
 // A thread's first emission takes one of the records the global domain was built with, so
 // it allocates nothing; only a thread that finds every record held allocates one
 // (docs/guarantees.md, "Threads and records"). Counted by replacing every global operator
-// new of this binary (its own binary: the replacement is process-wide), as
-// bench/alloc_counter.cpp does; the record is over-aligned, so the aligned forms count too.
-// Not built under ASan/TSan, whose runtimes define operator new themselves.
+// new of this binary (testing/alloc_hooks.hpp; its own binary: the replacement is
+// process-wide), as bench/alloc_counter.cpp does; the record is over-aligned, so the
+// aligned forms count too. Not built under ASan/TSan, whose runtimes define operator new
+// themselves.
 #include <sigs/detail/thread_record.hpp>
 #include <sigs/sync_signal.hpp>
+
+#include <testing/alloc_hooks.hpp>
 
 #include <gtest/gtest.h>
 
@@ -19,65 +22,13 @@
 #include <thread>
 #include <vector>
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#error "the sanitizer runtime owns operator new: build this test without sanitizers"
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#error "the sanitizer runtime owns operator new: build this test without sanitizers"
-#endif
-#endif
-
 namespace {
 
-// constinit and trivial: safe to touch from inside operator new on any thread.
-constinit thread_local std::uint64_t allocations_here = 0;
-
-void* allocate(std::size_t n) noexcept {
-  ++allocations_here;
-  return std::malloc(n == 0 ? 1 : n);
+// Allocations attempted on the calling thread so far, over-aligned ones included.
+std::uint64_t allocations_here() {
+  return static_cast<std::uint64_t>(sigs::testing::alloc_hooks::allocations_here +
+                                    sigs::testing::alloc_hooks::aligned_here);
 }
-
-void* allocate_aligned(std::size_t n, std::align_val_t align) noexcept {
-  ++allocations_here;
-  std::size_t a = static_cast<std::size_t>(align);
-  if (a < sizeof(void*)) a = sizeof(void*);
-  void* p = nullptr;
-  return ::posix_memalign(&p, a, n == 0 ? 1 : n) == 0 ? p : nullptr;
-}
-
-void* or_throw(void* p) {
-  if (!p) throw std::bad_alloc();
-  return p;
-}
-
-}  // namespace
-
-void* operator new(std::size_t n) { return or_throw(allocate(n)); }
-void* operator new[](std::size_t n) { return or_throw(allocate(n)); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return allocate(n); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return allocate(n); }
-void* operator new(std::size_t n, std::align_val_t a) { return or_throw(allocate_aligned(n, a)); }
-void* operator new[](std::size_t n, std::align_val_t a) { return or_throw(allocate_aligned(n, a)); }
-void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  return allocate_aligned(n, a);
-}
-void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  return allocate_aligned(n, a);
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-
-namespace {
 
 using sigs::detail::global_domain;
 
@@ -91,9 +42,9 @@ std::vector<std::uint64_t> first_emit_allocations(sigs::sync_signal<int>& sig, i
   for (int i = 0; i < n; ++i) {
     threads.emplace_back([&, i] {
       started.arrive_and_wait();
-      const std::uint64_t before = allocations_here;
+      const std::uint64_t before = allocations_here();
       sig.emit(1);
-      made[static_cast<std::size_t>(i)] = allocations_here - before;
+      made[static_cast<std::size_t>(i)] = allocations_here() - before;
       emitted.arrive_and_wait();  // keep the record until every thread has emitted
     });
   }
@@ -102,9 +53,9 @@ std::vector<std::uint64_t> first_emit_allocations(sigs::sync_signal<int>& sig, i
 }
 
 TEST(ThreadRecordAllocation, TheCounterSeesAllocations) {
-  const std::uint64_t before = allocations_here;
+  const std::uint64_t before = allocations_here();
   delete new int(1);
-  EXPECT_EQ(allocations_here - before, 1u);
+  EXPECT_EQ(allocations_here() - before, 1u);
 }
 
 TEST(ThreadRecordAllocation, AThreadsFirstEmitAllocatesNothing) {

@@ -4,8 +4,8 @@
 // wait for calls of a dead listener, and hazard records, which are over-aligned: the
 // domain's preallocation, a worker's record at start, an emitting thread's first record.
 //
-// Injected through a replaced global operator new, the aligned forms included (its own
-// binary: the replacement is process-wide). Switches:
+// Injected through a replaced global operator new, the aligned forms included (testing/
+// alloc_hooks.hpp; its own binary: the replacement is process-wide). Switches:
 //   - `fail_at`: the n-th unaligned allocation from now, on any thread, throws bad_alloc;
 //   - `fail_next_here`: the next unaligned allocation on the calling thread throws;
 //   - `fail_aligned_at`: the n-th over-aligned allocation from now, on any thread, throws.
@@ -15,6 +15,7 @@
 #include <sigs/detail/thread_record.hpp>
 #include <sigs/sigs.hpp>
 
+#include <testing/alloc_hooks.hpp>
 #include <testing/watchdog.hpp>
 
 #include <gtest/gtest.h>
@@ -32,91 +33,14 @@
 #include <thread>
 #include <vector>
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#error "the sanitizer runtime owns operator new: build this test without sanitizers"
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#error "the sanitizer runtime owns operator new: build this test without sanitizers"
-#endif
-#endif
-
 namespace {
 
-std::atomic<long> fail_at{0};          // 0: off
-std::atomic<long> fail_aligned_at{0};  // 0: off
-constinit thread_local bool fail_next_here = false;
-std::atomic<int> failed{0};          // unaligned allocations failed, any switch
-std::atomic<int> failed_aligned{0};  // over-aligned allocations failed
-constinit thread_local long aligned_here = 0;  // over-aligned allocations attempted on this thread
-
-bool countdown(std::atomic<long>& at) {
-  return at.load(std::memory_order_relaxed) > 0 && at.fetch_sub(1) == 1;
-}
-
-void* allocate(std::size_t n) {
-  if (fail_next_here) {
-    fail_next_here = false;
-    failed.fetch_add(1);
-    throw std::bad_alloc();
-  }
-  if (countdown(fail_at)) {
-    failed.fetch_add(1);
-    throw std::bad_alloc();
-  }
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-
-void* allocate_aligned(std::size_t n, std::align_val_t align) {
-  ++aligned_here;
-  if (countdown(fail_aligned_at)) {
-    failed_aligned.fetch_add(1);
-    throw std::bad_alloc();
-  }
-  std::size_t a = static_cast<std::size_t>(align);
-  if (a < sizeof(void*)) a = sizeof(void*);
-  void* p = nullptr;
-  if (::posix_memalign(&p, a, n == 0 ? 1 : n) == 0) return p;
-  throw std::bad_alloc();
-}
-
-template <class F>
-void* or_null(F&& f) noexcept {
-  try {
-    return f();
-  } catch (...) {
-    return nullptr;
-  }
-}
-
-}  // namespace
-
-void* operator new(std::size_t n) { return allocate(n); }
-void* operator new[](std::size_t n) { return allocate(n); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return or_null([n] { return allocate(n); }); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return or_null([n] { return allocate(n); }); }
-void* operator new(std::size_t n, std::align_val_t a) { return allocate_aligned(n, a); }
-void* operator new[](std::size_t n, std::align_val_t a) { return allocate_aligned(n, a); }
-void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  return or_null([n, a] { return allocate_aligned(n, a); });
-}
-void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  return or_null([n, a] { return allocate_aligned(n, a); });
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-
-namespace {
+using sigs::testing::alloc_hooks::aligned_here;
+using sigs::testing::alloc_hooks::fail_aligned_at;
+using sigs::testing::alloc_hooks::fail_at;
+using sigs::testing::alloc_hooks::fail_next_here;
+using sigs::testing::alloc_hooks::failed;
+using sigs::testing::alloc_hooks::failed_aligned;
 
 using namespace std::chrono_literals;
 using sigs::errc;
