@@ -30,6 +30,10 @@
 // with Relacy. The public sync_signal / async_signal wrap it.
 #pragma once
 
+// `emit` is a member function name here; Qt defines it as a macro.
+#pragma push_macro("emit")
+#undef emit
+
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
@@ -852,3 +856,5 @@ class signal_core {
 };
 
 }  // namespace sigs::detail
+
+#pragma pop_macro("emit")
