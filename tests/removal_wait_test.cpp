@@ -192,7 +192,7 @@ TEST(RemovalWait, ATrueCycleOfWaitsBetweenDeepCallsIsRefusedInsteadOfHanging) {
   EXPECT_EQ(refused.load() + ended.load(), 2);
 }
 
-// Three threads in a cycle whose last link is a deep call (the review's case): B calls x
+// Three threads in a cycle whose last link is a deep call: B calls x
 // 10 deep and waits for y; C calls y and waits for z; A calls z and waits for x. They start
 // waiting in the order B, C, A, so the last one cannot see the whole cycle by itself: the
 // others must look again when it joins.
