@@ -83,8 +83,6 @@ class async_signal : public detail::basic_signal<T> {
   using base = detail::basic_signal<T>;
   using core_type = typename base::core_type;
   using snapshot = typename core_type::snapshot;
-  using entry_t = typename core_type::entry_t;
-  using run_status = typename core_type::run_status;
   using base::core_;
 
  public:
