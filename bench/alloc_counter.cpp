@@ -63,9 +63,7 @@ void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return all
 // Over-aligned.
 void* operator new(std::size_t n, std::align_val_t a) { return allocate_aligned_or_throw(n, a); }
 void* operator new[](std::size_t n, std::align_val_t a) { return allocate_aligned_or_throw(n, a); }
-void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  return allocate_aligned(n, a);
-}
+void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return allocate_aligned(n, a); }
 void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
   return allocate_aligned(n, a);
 }

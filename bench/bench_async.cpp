@@ -112,8 +112,7 @@ template <std::size_t Cache>
 class sigs_impl {
  public:
   explicit sigs_impl(std::size_t n)
-      : pool_(sigs::worker_pool_options{.threads = pool_threads, .queue_capacity = pool_queue}),
-        sig_(options(pool_)) {
+      : pool_(sigs::worker_pool_options{.threads = pool_threads, .queue_capacity = pool_queue}), sig_(options(pool_)) {
     add_listeners(n, [&](auto f) { sig_.add_listener(std::move(f)); });
   }
 
@@ -444,9 +443,7 @@ void register_async_emit(const std::string& impl) {
 template <class Impl>
 void register_async_throughput(const std::string& impl) {
   const std::string name = "async_throughput/" + impl;
-  benchmark::RegisterBenchmark(name.c_str(), async_throughput<Impl>)
-      ->UseRealTime()
-      ->ComputeStatistics("min", fastest);
+  benchmark::RegisterBenchmark(name.c_str(), async_throughput<Impl>)->UseRealTime()->ComputeStatistics("min", fastest);
 }
 
 using sigs_big_cache = sigs_impl<envelope_cache>;

@@ -73,18 +73,15 @@ void run_writer(benchmark::State& state, Op&& op) {
   }
   const std::uint64_t allocs = thread_allocations() - allocs_before;
   state.SetItemsProcessed(state.iterations());
-  state.counters["allocs_per_op"] =
-      benchmark::Counter(static_cast<double>(allocs), benchmark::Counter::kAvgIterations);
+  state.counters["allocs_per_op"] = benchmark::Counter(static_cast<double>(allocs), benchmark::Counter::kAvgIterations);
 }
 
 /// The fastest repetition. The machine is shared: interference only ever slows a run, so
 /// the minimum is the figure least disturbed by it. Reported beside the median, not instead.
-inline double fastest(const std::vector<double>& v) {
-  return v.empty() ? 0.0 : *std::min_element(v.begin(), v.end());
-}
+inline double fastest(const std::vector<double>& v) { return v.empty() ? 0.0 : *std::min_element(v.begin(), v.end()); }
 
-inline void register_emit(const std::string& impl, std::size_t listeners,
-                          void (*fn)(benchmark::State&), bool two_threads = true) {
+inline void register_emit(const std::string& impl, std::size_t listeners, void (*fn)(benchmark::State&),
+                          bool two_threads = true) {
   const std::string name = "emit/" + impl + "/" + std::to_string(listeners);
   auto* b = benchmark::RegisterBenchmark(name.c_str(), fn);
   b->UseRealTime()->ComputeStatistics("min", fastest)->Threads(1);

@@ -53,7 +53,7 @@ class fnptr_list {
     void (*call)(void*, const int&);
     void* context;
   };
-  std::vector<entry> entries_;          // the hot part, 16 bytes per listener
+  std::vector<entry> entries_;            // the hot part, 16 bytes per listener
   std::vector<void (*)(void*)> destroy_;  // cold
 };
 

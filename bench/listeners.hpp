@@ -30,8 +30,8 @@
 namespace sigs_bench {
 
 inline constexpr std::size_t max_listeners = 128;
-inline constexpr std::size_t free_function_slot = max_listeners;      // shared by free functions
-inline constexpr std::size_t writer_slot = max_listeners + 1;         // the writer cases' listener
+inline constexpr std::size_t free_function_slot = max_listeners;  // shared by free functions
+inline constexpr std::size_t writer_slot = max_listeners + 1;     // the writer cases' listener
 inline constexpr int payload = 42;
 
 struct alignas(64) tally {
@@ -79,21 +79,11 @@ void add_listeners(std::size_t n, Add&& add) {
   for (std::size_t i = 0; i < n; ++i) {
     const std::size_t slot = i;
     switch (i % listener_kinds) {
-      case 0:
-        add([slot](const int& v) noexcept { tls_tally.count[slot] += static_cast<std::uint64_t>(v); });
-        break;
-      case 1:
-        add([slot](const int& v) noexcept { tls_tally.count[slot] += static_cast<std::uint64_t>(v + 1); });
-        break;
-      case 2:
-        add([slot](const int& v) noexcept { tls_tally.count[slot] += static_cast<std::uint64_t>(2 * v); });
-        break;
-      case 3:
-        add([slot](const int& v) noexcept { tls_tally.count[slot] += static_cast<std::uint64_t>(v - 1); });
-        break;
-      default:
-        add(&free_listener);
-        break;
+      case 0: add([slot](const int& v) noexcept { tls_tally.count[slot] += static_cast<std::uint64_t>(v); }); break;
+      case 1: add([slot](const int& v) noexcept { tls_tally.count[slot] += static_cast<std::uint64_t>(v + 1); }); break;
+      case 2: add([slot](const int& v) noexcept { tls_tally.count[slot] += static_cast<std::uint64_t>(2 * v); }); break;
+      case 3: add([slot](const int& v) noexcept { tls_tally.count[slot] += static_cast<std::uint64_t>(v - 1); }); break;
+      default: add(&free_listener); break;
     }
   }
 }

@@ -15,7 +15,9 @@
 
 using namespace std::chrono_literals;
 
-struct notice { int id; };
+struct notice {
+  int id;
+};
 
 // One overflow policy against a full queue. The pool has one worker and 4 queue cells.
 void overflow(sigs::worker_pool& pool, sigs::overflow_policy policy, const char* name) {
@@ -34,7 +36,10 @@ void overflow(sigs::worker_pool& pool, sigs::overflow_policy policy, const char*
   // Occupy the only worker with a task of our own, and wait until it has started, so the
   // queue is empty and nothing leaves it until we release the latch.
   std::latch started(1), release(1);
-  sigs::worker_pool::task hold = [&] { started.count_down(); release.wait(); };
+  sigs::worker_pool::task hold = [&] {
+    started.count_down();
+    release.wait();
+  };
   if (pool.try_submit(hold)) return;
   started.wait();
 
@@ -76,7 +81,7 @@ int main() {
   shipped.add_listener([&](const notice&) { texts++; }, "sms");
   shipped.add_listener([&](const notice&) { pushes++; }, "push");
   for (int i = 0; i < 10; ++i) shipped.emit({i});  // returns at once; nothing waited for
-  shipped.drain();  // every listener call happens-before drain() returns
+  shipped.drain();                                 // every listener call happens-before drain() returns
   std::cout << "fan-out: mail " << mails << ", sms " << texts << ", push " << pushes << "; delivered "
             << shipped.stats().delivered << "\n";
 

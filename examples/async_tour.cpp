@@ -17,13 +17,17 @@ int main() {
   sigs::async_signal<int> readings(opts);
 
   std::atomic<int> stored{0};
-  readings.add_listener([&](const int&) {
-    std::this_thread::sleep_for(2ms);  // a slow sink
-    stored++;
-  }, "store");
-  readings.add_listener([](const int& v) {
-    if (v < 0) throw std::invalid_argument("negative reading");
-  }, "validate");
+  readings.add_listener(
+      [&](const int&) {
+        std::this_thread::sleep_for(2ms);  // a slow sink
+        stored++;
+      },
+      "store");
+  readings.add_listener(
+      [](const int& v) {
+        if (v < 0) throw std::invalid_argument("negative reading");
+      },
+      "validate");
 
   auto t0 = std::chrono::steady_clock::now();
   readings.emit(1);
@@ -40,7 +44,8 @@ int main() {
   std::cout << "tracked emission: delivered " << c.delivered() << ", failures " << c.failures().size() << "\n";
 
   // Overflow policies: flood a 4-cell queue behind 2 busy workers.
-  for (auto policy : {sigs::overflow_policy::reject, sigs::overflow_policy::caller_runs, sigs::overflow_policy::block}) {
+  for (auto policy :
+       {sigs::overflow_policy::reject, sigs::overflow_policy::caller_runs, sigs::overflow_policy::block}) {
     sigs::signal_options o = opts;
     o.overflow = policy;
     sigs::async_signal<int> flood(o);
@@ -60,7 +65,9 @@ int main() {
     }
     flood.drain();
     auto s = flood.stats();
-    const char* name = policy == sigs::overflow_policy::reject ? "reject" : policy == sigs::overflow_policy::caller_runs ? "caller_runs" : "block";
+    const char* name = policy == sigs::overflow_policy::reject        ? "reject"
+                       : policy == sigs::overflow_policy::caller_runs ? "caller_runs"
+                                                                      : "block";
     std::cout << "policy " << name << ": delivered " << s.delivered << ", dropped " << s.dropped << ", ran on caller "
               << on_caller << ", try_emit refused " << try_refused << " (counted as rejected: " << s.rejected << ")\n";
   }

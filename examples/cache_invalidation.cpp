@@ -8,7 +8,10 @@
 #include <map>
 #include <string>
 
-struct changed { std::string table; int row; };
+struct changed {
+  std::string table;
+  int row;
+};
 
 // A tiny read-through cache of one table.
 class table_cache {
@@ -53,8 +56,8 @@ int main() {
   db_changed.emit({"prices", 7});
 
   // The prices cache is retired: unsubscribe it by key, no id needed.
-  std::cout << "retire the prices cache: "
-            << (db_changed.remove_listener("cache:prices") ? "failed" : "removed") << "\n";
+  std::cout << "retire the prices cache: " << (db_changed.remove_listener("cache:prices") ? "failed" : "removed")
+            << "\n";
   show_keys(db_changed);
 
   // A feature toggle: while "feature:audit" is on, every change is also written to an
@@ -82,8 +85,8 @@ int main() {
   db_changed.emit({"users", 3});
 
   // A one-shot warm-up hook: fires on the next change only.
-  db_changed.add_once_with_key([](const changed& c) { std::cout << "  first change after warm-up: " << c.table << "\n"; },
-                               "warm-up");
+  db_changed.add_once_with_key(
+      [](const changed& c) { std::cout << "  first change after warm-up: " << c.table << "\n"; }, "warm-up");
   std::cout << "update prices/7 twice\n";
   db_changed.emit({"prices", 7});
   db_changed.emit({"prices", 7});

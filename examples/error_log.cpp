@@ -18,7 +18,7 @@ class error_log {
  public:
   // Makes a handler for one signal: it tags each line with the signal's name.
   auto handler_for(std::string signal) {
-    return [this, signal](const sigs::listener_error& e) {
+    return [this, signal = std::move(signal)](const sigs::listener_error& e) {
       std::string line = signal + ": listener '" + std::string(e.key) + "' failed: " + e.error.message();
       if (e.exception) {
         try {
@@ -48,7 +48,9 @@ class error_log {
   std::vector<std::string> lines_;
 };
 
-struct payment { int cents; };
+struct payment {
+  int cents;
+};
 
 int main() {
   error_log log;
@@ -57,12 +59,16 @@ int main() {
   sigs::sync_signal<payment> paid;
   paid.set_error_handler(log.handler_for("paid"));
   paid.add_listener([](const payment&) {}, "ledger");
-  paid.add_listener_with_err([](const payment& p) -> std::error_code {
-    return p.cents < 0 ? std::make_error_code(std::errc::invalid_argument) : std::error_code{};
-  }, "fraud-check");
-  paid.add_listener([](const payment& p) {
-    if (p.cents > 1'000) throw std::runtime_error("receipt printer out of paper");
-  }, "receipt");
+  paid.add_listener_with_err(
+      [](const payment& p) -> std::error_code {
+        return p.cents < 0 ? std::make_error_code(std::errc::invalid_argument) : std::error_code{};
+      },
+      "fraud-check");
+  paid.add_listener(
+      [](const payment& p) {
+        if (p.cents > 1'000) throw std::runtime_error("receipt printer out of paper");
+      },
+      "receipt");
 
   std::cout << "emit: a failure does not stop the others\n";
   paid.emit({-5});
@@ -89,12 +95,16 @@ int main() {
   opts.pool = &pool;
   sigs::async_signal<payment> refunded(opts);
   refunded.set_error_handler(log.handler_for("refunded"));
-  refunded.add_listener([](const payment& p) {
-    if (p.cents == 0) throw std::domain_error("nothing to refund");
-  }, "bank");
-  refunded.add_listener_with_err([](const payment& p) -> std::error_code {
-    return p.cents > 500 ? sigs::make_error_code(sigs::errc::listener_error) : std::error_code{};
-  }, "approval");
+  refunded.add_listener(
+      [](const payment& p) {
+        if (p.cents == 0) throw std::domain_error("nothing to refund");
+      },
+      "bank");
+  refunded.add_listener_with_err(
+      [](const payment& p) -> std::error_code {
+        return p.cents > 500 ? sigs::make_error_code(sigs::errc::listener_error) : std::error_code{};
+      },
+      "approval");
 
   refunded.emit({0});
   refunded.emit({900});

@@ -16,7 +16,8 @@ int main() {
   sigs::sync_signal<order> placed;
 
   // Keyed listeners run in registration order; a duplicate key is refused.
-  placed.add_listener([](const order& o) { std::cout << "  book   " << o.quantity << " " << o.symbol << "\n"; }, "book");
+  placed.add_listener([](const order& o) { std::cout << "  book   " << o.quantity << " " << o.symbol << "\n"; },
+                      "book");
   placed.add_listener([](const order& o) { std::cout << "  audit  " << o.symbol << "\n"; }, "audit");
   sigs::listener_id dup = placed.add_listener([](const order&) {}, "audit");
   std::cout << "duplicate key refused: " << dup.error().message() << "\n";
@@ -32,10 +33,12 @@ int main() {
   placed.emit({"INIT", 5});
 
   // try_emit stops at the first listener that reports an error.
-  placed.add_listener_with_err([](const order& o) -> std::error_code {
-    if (o.quantity <= 0) return std::make_error_code(std::errc::invalid_argument);
-    return {};
-  }, "validate");
+  placed.add_listener_with_err(
+      [](const order& o) -> std::error_code {
+        if (o.quantity <= 0) return std::make_error_code(std::errc::invalid_argument);
+        return {};
+      },
+      "validate");
   placed.add_listener([](const order&) { std::cout << "  (never reached for a bad order)\n"; }, "ship");
   std::cout << "try_emit with a bad order\n";
   sigs::emit_result r = placed.try_emit({"BAD", -1});

@@ -22,7 +22,9 @@ struct checkout {
   std::vector<std::string>* journal;  // keys of the steps that completed, in order
 };
 
-struct inventory { int on_hand = 5; };
+struct inventory {
+  int on_hand = 5;
+};
 
 int main() {
   inventory stock;
@@ -33,44 +35,49 @@ int main() {
   // A step: an error-aware listener under the step's key, plus its compensation.
   auto step = [&](const std::string& key, std::function<std::error_code(const checkout&)> action,
                   std::function<void(const checkout&)> undo) {
-    run.add_listener_with_err([key, action](const checkout& c) -> std::error_code {
-      std::error_code ec = action(c);
-      if (!ec) c.journal->push_back(key);  // done: its compensation is now owed
-      return ec;
-    }, key);
+    run.add_listener_with_err(
+        [key, action = std::move(action)](const checkout& c) -> std::error_code {
+          std::error_code ec = action(c);
+          if (!ec) c.journal->push_back(key);  // done: its compensation is now owed
+          return ec;
+        },
+        key);
     compensate[key] = std::move(undo);
   };
 
-  step("reserve-stock",
-       [&](const checkout& c) -> std::error_code {
-         if (c.units > stock.on_hand) return std::make_error_code(std::errc::no_buffer_space);
-         stock.on_hand -= c.units;
-         std::cout << "  reserved " << c.units << " units (" << stock.on_hand << " left)\n";
-         return {};
-       },
-       [&](const checkout& c) {
-         stock.on_hand += c.units;
-         std::cout << "  undo: released " << c.units << " units (" << stock.on_hand << " left)\n";
-       });
-  step("charge-card",
-       [&](const checkout& c) -> std::error_code {
-         if (c.cents > card_limit) return std::make_error_code(std::errc::permission_denied);
-         card_limit -= c.cents;
-         std::cout << "  charged " << c.cents << " cents\n";
-         return {};
-       },
-       [&](const checkout& c) {
-         card_limit += c.cents;
-         std::cout << "  undo: refunded " << c.cents << " cents\n";
-       });
-  step("book-shipping",
-       [&](const checkout& c) -> std::error_code {
-         // A step that throws fails like one that returns an error (errc::listener_exception).
-         if (c.address.empty()) throw std::invalid_argument("no shipping address");
-         std::cout << "  booked shipping to " << c.address << "\n";
-         return {};
-       },
-       [](const checkout&) { std::cout << "  undo: cancelled the shipment\n"; });
+  step(
+      "reserve-stock",
+      [&](const checkout& c) -> std::error_code {
+        if (c.units > stock.on_hand) return std::make_error_code(std::errc::no_buffer_space);
+        stock.on_hand -= c.units;
+        std::cout << "  reserved " << c.units << " units (" << stock.on_hand << " left)\n";
+        return {};
+      },
+      [&](const checkout& c) {
+        stock.on_hand += c.units;
+        std::cout << "  undo: released " << c.units << " units (" << stock.on_hand << " left)\n";
+      });
+  step(
+      "charge-card",
+      [&](const checkout& c) -> std::error_code {
+        if (c.cents > card_limit) return std::make_error_code(std::errc::permission_denied);
+        card_limit -= c.cents;
+        std::cout << "  charged " << c.cents << " cents\n";
+        return {};
+      },
+      [&](const checkout& c) {
+        card_limit += c.cents;
+        std::cout << "  undo: refunded " << c.cents << " cents\n";
+      });
+  step(
+      "book-shipping",
+      [&](const checkout& c) -> std::error_code {
+        // A step that throws fails like one that returns an error (errc::listener_exception).
+        if (c.address.empty()) throw std::invalid_argument("no shipping address");
+        std::cout << "  booked shipping to " << c.address << "\n";
+        return {};
+      },
+      [](const checkout&) { std::cout << "  undo: cancelled the shipment\n"; });
 
   auto attempt = [&](checkout c) {
     std::vector<std::string> journal;
@@ -93,7 +100,7 @@ int main() {
     // Compensate the completed steps, newest first. The journal says what ran; r.index
     // (the failing step's position among the listeners called) would too, but only while
     // no step is added or removed between the run and the rollback.
-    for (auto it = journal.rbegin(); it != journal.rend(); ++it) compensate.at(*it)(c);
+    for (auto it = journal.rbegin(); it != journal.rend(); ++it) compensate.at (*it)(c);
     std::cout << "  => rolled back " << journal.size() << " step(s)\n";
   };
 

@@ -94,7 +94,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!v.ok()) {
     std::ostringstream os;
     os << p;
-    std::fprintf(stderr, "\n*** async invariants violated%s by program\n%s\n", v.hung ? " (hung)" : "", os.str().c_str());
+    std::fprintf(stderr, "\n*** async invariants violated%s by program\n%s\n", v.hung ? " (hung)" : "",
+                 os.str().c_str());
     for (const auto& x : v.violations) std::fprintf(stderr, "  %s\n", x.c_str());
     std::abort();
   }

@@ -10,10 +10,10 @@
 // listener that copies it throws inside its call, emit goes on, try_emit stops there.
 #include <algorithm>
 #include <cstddef>
-#include <exception>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <functional>
 #include <vector>
 
@@ -61,7 +61,11 @@ void payload_part(byte_reader& in) {
       case 0:
       case 1: {
         const bool copies = in.flag();
-        sigs::listener_id id = copies ? sig.add_listener([&calls](const touchy& t) { ++calls; touchy copy(t); (void)copy; })
+        sigs::listener_id id = copies ? sig.add_listener([&calls](const touchy& t) {
+          ++calls;
+          touchy copy(t);
+          (void)copy;
+        })
                                       : sig.add_listener([&calls](const touchy&) { ++calls; });
         if (!id) fail("add refused", step);
         live.push_back({id, copies});
@@ -98,7 +102,8 @@ void payload_part(byte_reader& in) {
           fail("exception escaped emit", step);
         }
         if (static_cast<std::size_t>(calls) != expect) fail("emit did not call every listener", step);
-        if (sig.stats().exceptions - exceptions != (payload.refuse_copy ? copying : 0)) fail("exceptions miscounted", step);
+        if (sig.stats().exceptions - exceptions != (payload.refuse_copy ? copying : 0))
+          fail("exceptions miscounted", step);
         break;
       }
       case 6: {
@@ -114,10 +119,12 @@ void payload_part(byte_reader& in) {
         }
         calls = 0;
         const sigs::emit_result r = sig.try_emit(payload);
-        if (r.calls != expect || static_cast<std::size_t>(calls) != expect) fail("try_emit called the wrong listeners", step);
+        if (r.calls != expect || static_cast<std::size_t>(calls) != expect)
+          fail("try_emit called the wrong listeners", step);
         if (stops != !r.ok()) fail("try_emit did not stop at the copying listener", step);
         if (stops) {
-          if (r.error != sigs::errc::listener_exception || !r.exception || r.index != expect - 1) fail("bad report", step);
+          if (r.error != sigs::errc::listener_exception || !r.exception || r.index != expect - 1)
+            fail("bad report", step);
           try {
             std::rethrow_exception(r.exception);
           } catch (const copy_failed&) {

@@ -144,7 +144,8 @@ inline void run_against_model(byte_reader& in, const decode_options& o, limits l
     }
   }
   if (alive_token::live.load() != before) {
-    std::fprintf(stderr, "\n*** listener callables leaked or destroyed twice: %ld live\n", alive_token::live.load() - before);
+    std::fprintf(stderr, "\n*** listener callables leaked or destroyed twice: %ld live\n",
+                 alive_token::live.load() - before);
     std::abort();
   }
 }

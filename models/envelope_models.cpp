@@ -10,8 +10,8 @@
 // copy, is a release/acquire inside detail::mpmc_queue (checked in queue_models.cpp); here
 // it is one release store / acquire load per copy. async_signal's recycling of the envelope
 // and its in-flight count (completion_models.cpp) are left out of the finaliser.
-#include "mutants/envelope.hpp"  // this family's mutants, before model.hpp selects one
 #include "model.hpp"
+#include "mutants/envelope.hpp"  // this family's mutants, before model.hpp selects one
 
 namespace sigs::models {
 namespace {
@@ -137,8 +137,8 @@ struct envelope_emission
     if constexpr (Canceled) {
       RL_ASSERT(ran == 0 && done->dropped == listeners && done->drop_reason == sigs::errc::canceled);
     } else {
-      RL_ASSERT(done->delivered == static_cast<std::uint64_t>(ran) && done->skipped == skipped &&
-                done->dropped == 0 && !done->drop_reason);
+      RL_ASSERT(done->delivered == static_cast<std::uint64_t>(ran) && done->skipped == skipped && done->dropped == 0 &&
+                !done->drop_reason);
       RL_ASSERT(removed || ran == static_cast<int>(listeners));
     }
   }

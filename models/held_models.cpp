@@ -6,8 +6,8 @@
 // (async_delivery::run_listeners, what a solo task runs) with its unpin (release).
 //
 // The envelope shared by several task copies, and its finaliser, are envelope_models.cpp.
-#include "mutants/held.hpp"  // this family's mutants, before model.hpp selects one
 #include "model.hpp"
+#include "mutants/held.hpp"  // this family's mutants, before model.hpp selects one
 
 namespace sigs::models {
 namespace {
@@ -31,10 +31,9 @@ namespace {
 /// With hazard_mode::asymmetric the worker's CALL-1 is a plain store and the waiter runs
 /// the writer barrier (WAIT-3) before it reads the call words.
 template <records How, hazard_mode Mode = hazard_mode::seq_cst>
-struct held_snapshot
-    : rl::test_suite<held_snapshot<How, Mode>, 2,
-                     expected_result(Mode == hazard_mode::seq_cst ? scenario::held_snapshot
-                                                                  : scenario::held_snapshot_asym)> {
+struct held_snapshot : rl::test_suite<held_snapshot<How, Mode>, 2,
+                                      expected_result(Mode == hazard_mode::seq_cst ? scenario::held_snapshot
+                                                                                   : scenario::held_snapshot_asym)> {
   using signal = model_signal<2, Mode>;
   using core_t = typename signal::core_t;
   using snapshot = typename core_t::snapshot;
@@ -74,8 +73,9 @@ struct held_snapshot
       while (!(s = handoff.load(rl::mo_acquire, RL_INFO))) rl::yield(1, RL_INFO);
       // A solo task's work (async_signal::run_solo): every index in order, then the unpin.
       std::size_t next = 0;
-      const auto o = signal::delivery::run_listeners(*sig.core, r, s, sigs::detail::no_context, 1, nullptr,
-                                                     [&next] { return next++; }, [](std::error_code) { RL_ASSERT(false); });
+      const auto o = signal::delivery::run_listeners(
+          *sig.core, r, s, sigs::detail::no_context, 1, nullptr, [&next] { return next++; },
+          [](std::error_code) { RL_ASSERT(false); });
       RL_ASSERT(o.delivered + o.skipped == 1 && o.dropped == 0);  // W ran, or was removed first
       core_t::release(s);
     }
@@ -90,10 +90,11 @@ struct held_snapshot
 }  // namespace
 }  // namespace sigs::models
 
-using sigs::models::records;
 using sigs::models::hazard_mode;
+using sigs::models::records;
 SIGS_MODEL_MAIN(SIGS_MODEL("held_snapshot", sigs::models::held_snapshot<records::in_threads>),
                 SIGS_MODEL("held_snapshot_pre", sigs::models::held_snapshot<records::before_threads>),
-                SIGS_MODEL("held_snapshot_asym", sigs::models::held_snapshot<records::in_threads, hazard_mode::asymmetric>),
+                SIGS_MODEL("held_snapshot_asym",
+                           sigs::models::held_snapshot<records::in_threads, hazard_mode::asymmetric>),
                 SIGS_MODEL("held_snapshot_asym_pre",
                            sigs::models::held_snapshot<records::before_threads, hazard_mode::asymmetric>))

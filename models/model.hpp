@@ -58,7 +58,8 @@ struct model_signal {
     return core->remove([v = id.value()](const entry_t& e) { return e.id == v; });
   }
   std::error_code remove_and_wait(record& self, listener_id id) {
-    return core->template remove_and_wait<true>(self, [v = id.value()](const entry_t& e) { return e.id == v; });  // as sync_signal
+    return core->template remove_and_wait<true>(
+        self, [v = id.value()](const entry_t& e) { return e.id == v; });  // as sync_signal
   }
   void reset() { core->reset(); }
   /// sync_signal::emit: the lean path (errors reported, not returned), no context checks.
@@ -134,7 +135,7 @@ class scoped_record {
   ~scoped_record() { d_.release_record(r_); }
   scoped_record(const scoped_record&) = delete;
   scoped_record& operator=(const scoped_record&) = delete;
-  operator typename Domain::record&() noexcept { return r_; }
+  operator typename Domain::record &() noexcept { return r_; }
 
  private:
   Domain& d_;
@@ -258,17 +259,16 @@ inline int model_main(int argc, char** argv, std::initializer_list<model_entry> 
   const auto t0 = std::chrono::steady_clock::now();
   const bool ok = suite->run(p);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::cout << "model=" << suite->name << " mutant=" << model_mutation::name << " search=" << search << ' '
-            << n << " result=" << rl::test_result_str(p.test_result)
-            << " expected=" << rl::test_result_str(suite->expected) << " iterations=" << p.stop_iteration
-            << " seconds=" << secs << (ok ? " PASS" : " FAIL") << std::endl;
+  std::cout << "model=" << suite->name << " mutant=" << model_mutation::name << " search=" << search << ' ' << n
+            << " result=" << rl::test_result_str(p.test_result) << " expected=" << rl::test_result_str(suite->expected)
+            << " iterations=" << p.stop_iteration << " seconds=" << secs << (ok ? " PASS" : " FAIL") << std::endl;
   return ok ? 0 : 1;
 }
 
 }  // namespace sigs::models
 
-#define SIGS_MODEL(name, ...)                                                                          \
-  ::sigs::models::model_entry {                                                                        \
+#define SIGS_MODEL(name, ...)                                                                                         \
+  ::sigs::models::model_entry {                                                                                       \
     name, ::sigs::models::runner<::sigs::models::selected(name), __VA_ARGS__>(), __VA_ARGS__::params::expected_result \
   }
 

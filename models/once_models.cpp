@@ -1,7 +1,7 @@
 // models/once_models.cpp — once-listeners: the firing CAS (armed -> fired) against other
 // emissions and against removal (armed -> removed), on the production signal_core.
-#include "mutants/once.hpp"  // this family's mutants, before model.hpp selects one
 #include "model.hpp"
+#include "mutants/once.hpp"  // this family's mutants, before model.hpp selects one
 
 namespace sigs::models {
 namespace {
@@ -94,8 +94,6 @@ struct once_vs_remove : rl::test_suite<once_vs_remove<How>, 2, expected_result(s
 }  // namespace sigs::models
 
 SIGS_MODEL_MAIN(SIGS_MODEL("once_fires_once", sigs::models::once_fires_once<sigs::models::records::in_threads>),
-                SIGS_MODEL("once_fires_once_pre",
-                           sigs::models::once_fires_once<sigs::models::records::before_threads>),
+                SIGS_MODEL("once_fires_once_pre", sigs::models::once_fires_once<sigs::models::records::before_threads>),
                 SIGS_MODEL("once_vs_remove", sigs::models::once_vs_remove<sigs::models::records::in_threads>),
-                SIGS_MODEL("once_vs_remove_pre",
-                           sigs::models::once_vs_remove<sigs::models::records::before_threads>))
+                SIGS_MODEL("once_vs_remove_pre", sigs::models::once_vs_remove<sigs::models::records::before_threads>))

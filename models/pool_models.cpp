@@ -29,8 +29,8 @@
 // unconsumed (which then drops it itself); pushed() == completed + dropped() once the
 // pool is shut down; a submitter that saw stopped() is refused with pool_stopped (S2').
 #undef NDEBUG  // mpmc_queue's assert() reads the cell's shadow `turn` (see queue_models.cpp)
-#include "mutants/pool.hpp"  // this family's mutants, before model.hpp selects one
 #include "model.hpp"
+#include "mutants/pool.hpp"  // this family's mutants, before model.hpp selects one
 
 namespace sigs::models {
 namespace {
@@ -128,15 +128,15 @@ struct pool_world {
   core_t* core = nullptr;  // aligned (the queue's hot indices): its own allocation
   rl::var<int> payload[max_jobs];
   rl::var<int> ran[max_jobs];
-  rl::var<int> dropped[max_jobs];        // by the pool, or by a submitter it refused
-  bool accepted[max_jobs] = {};          // written by the job's submitter, read in after()
-  rl::atomic<int> completed;             // jobs run so far; relaxed (a count, no order)
-  rl::atomic<bool> canceled;             // model_wait's stop token
-  latch exits;                           // the worker threads' ends
-  latch gate;                            // a scenario's own hand-over
+  rl::var<int> dropped[max_jobs];  // by the pool, or by a submitter it refused
+  bool accepted[max_jobs] = {};    // written by the job's submitter, read in after()
+  rl::atomic<int> completed;       // jobs run so far; relaxed (a count, no order)
+  rl::atomic<bool> canceled;       // model_wait's stop token
+  latch exits;                     // the worker threads' ends
+  latch gate;                      // a scenario's own hand-over
   // Called by each run, with the number of runs so far (this one included).
   void (*on_run)(pool_world&, int id, int done) = nullptr;
-  int jobs = 0;  // for on_run = drain_after_last: the run that makes `jobs` requests a drain
+  int jobs = 0;         // for on_run = drain_after_last: the run that makes `jobs` requests a drain
   bool drains = false;  // the scenario drains: the pool discards nothing, every accepted job runs
 
   explicit pool_world(std::size_t capacity) : core(new core_t(capacity, sigs::detail::pool_spins{1, 1})) {

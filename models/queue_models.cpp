@@ -11,8 +11,8 @@
 //
 // Capacity 2 throughout, so that positions wrap around the ring within a few pushes.
 #undef NDEBUG
-#include "mutants/queue.hpp"  // this family's mutants, before model.hpp selects one
 #include "model.hpp"
+#include "mutants/queue.hpp"  // this family's mutants, before model.hpp selects one
 
 namespace sigs::models {
 namespace {
@@ -193,6 +193,5 @@ struct queue_close : rl::test_suite<queue_close, 3, expected_result(scenario::qu
 }  // namespace
 }  // namespace sigs::models
 
-SIGS_MODEL_MAIN(SIGS_MODEL("queue_fifo", sigs::models::queue_fifo),
-                SIGS_MODEL("queue_mpmc", sigs::models::queue_mpmc),
+SIGS_MODEL_MAIN(SIGS_MODEL("queue_fifo", sigs::models::queue_fifo), SIGS_MODEL("queue_mpmc", sigs::models::queue_mpmc),
                 SIGS_MODEL("queue_close", sigs::models::queue_close))

@@ -111,8 +111,8 @@
 #include <variant>
 #include <vector>
 
-#include <sigs/context.hpp>
 #include <sigs/completion.hpp>
+#include <sigs/context.hpp>
 #include <sigs/detail/async_delivery.hpp>
 #include <sigs/detail/atomics.hpp>
 #include <sigs/detail/envelope.hpp>
@@ -179,8 +179,10 @@ struct relacy_atomics_t {
     // with the const removed and give them back as T.
     using stored = std::conditional_t<std::is_pointer_v<T>, std::remove_cv_t<std::remove_pointer_t<T>>*, T>;
     static stored in(T v) noexcept {
-      if constexpr (std::is_pointer_v<T>) return const_cast<stored>(v);
-      else return v;
+      if constexpr (std::is_pointer_v<T>)
+        return const_cast<stored>(v);
+      else
+        return v;
     }
 
    public:
@@ -281,8 +283,10 @@ struct relacy_atomics_t {
           // Not atomic: another thread may act between the load and the store.
           const stored cur = a_.load(rl::mo_relaxed, info);
           ok = cur == e;
-          if (ok) a_.store(in(desired), rl::mo_relaxed, info);
-          else expected = cur;
+          if (ok)
+            a_.store(in(desired), rl::mo_relaxed, info);
+          else
+            expected = cur;
           return ok;
         }
       }

@@ -1,7 +1,7 @@
 // models/wait_models.cpp — remove_and_wait: the removal returns only once no other thread
 // can still be running the listener, on the production signal_core.
-#include "mutants/wait.hpp"  // this family's mutants, before model.hpp selects one
 #include "model.hpp"
+#include "mutants/wait.hpp"  // this family's mutants, before model.hpp selects one
 
 namespace sigs::models {
 namespace {
@@ -27,7 +27,7 @@ namespace {
 template <bool Nested, records How, hazard_mode Mode = hazard_mode::seq_cst>
 struct remove_and_wait
     : rl::test_suite<remove_and_wait<Nested, How, Mode>, 2,
-                     expected_result(Nested                          ? scenario::remove_and_wait_nested
+                     expected_result(Nested                         ? scenario::remove_and_wait_nested
                                      : Mode == hazard_mode::seq_cst ? scenario::remove_and_wait
                                                                     : scenario::remove_and_wait_asym)> {
   using signal = model_signal<Nested ? 1 : 2, Mode>;
@@ -89,9 +89,9 @@ struct remove_and_wait
 ///   before: i0 = add(I), i1 = add(I), add(L)             L on thread t: remove_and_wait(i_t)
 ///   thread t: emit(t)
 template <hazard_mode Mode = hazard_mode::seq_cst>
-struct cross_wait : rl::test_suite<cross_wait<Mode>, 2,
-                                   expected_result(Mode == hazard_mode::seq_cst ? scenario::cross_wait
-                                                                                : scenario::cross_wait_asym)> {
+struct cross_wait
+    : rl::test_suite<cross_wait<Mode>, 2,
+                     expected_result(Mode == hazard_mode::seq_cst ? scenario::cross_wait : scenario::cross_wait_asym)> {
   using signal = model_signal<2, Mode>;
   signal sig;
   thread_records<typename signal::domain_t, 2, records::before_threads> recs{sig.domain};
@@ -103,9 +103,7 @@ struct cross_wait : rl::test_suite<cross_wait<Mode>, 2,
     sig.domain.set_spin_rounds(1);
     idle[0] = sig.add([](const int&) {});
     idle[1] = sig.add([](const int&) {});
-    (void)sig.add([this](const int& t) {
-      removed[t] = sig.remove_and_wait(*rec[t], idle[t]) ? 0 : 1;
-    });
+    (void)sig.add([this](const int& t) { removed[t] = sig.remove_and_wait(*rec[t], idle[t]) ? 0 : 1; });
     recs.before();
   }
 

@@ -81,8 +81,11 @@ rc::Gen<listener_plan> any_listener(bool once, bool only_once = false) {
 }
 
 rc::Gen<ctx_kind> any_ctx() {
-  return rc::gen::weightedElement<ctx_kind>(
-      {{6, ctx_kind::none}, {2, ctx_kind::token}, {1, ctx_kind::expired}, {1, ctx_kind::soon}, {1, ctx_kind::token_soon}});
+  return rc::gen::weightedElement<ctx_kind>({{6, ctx_kind::none},
+                                             {2, ctx_kind::token},
+                                             {1, ctx_kind::expired},
+                                             {1, ctx_kind::soon},
+                                             {1, ctx_kind::token_soon}});
 }
 
 /// An emitter's step: mostly emissions, sometimes cancel / drain, rarely a shutdown.
@@ -244,8 +247,10 @@ void check(const program& p, int attempts = 3) {
     const verdict v = run(p);
     if (attempt == 0) {  // what the runs exercised, in the distribution RapidCheck prints
       const mode m = mode_of(p);
-      RC_TAG(m == mode::single ? "single" : m == mode::stable ? "stable" : "tracked", v.dropped ? "dropped" : "-",
-             v.skipped ? "skipped" : "-", v.rejected ? "rejected" : "-");
+      RC_TAG(m == mode::single   ? "single"
+             : m == mode::stable ? "stable"
+                                 : "tracked",
+             v.dropped ? "dropped" : "-", v.skipped ? "skipped" : "-", v.rejected ? "rejected" : "-");
     }
     if (v.ok()) continue;
     std::ostringstream os;

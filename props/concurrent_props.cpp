@@ -48,8 +48,9 @@ rc::Gen<step> any_step() {
 }
 
 rc::Gen<std::vector<step>> any_steps(int max_len) {
-  return rc::gen::mapcat(rc::gen::inRange(0, max_len + 1),
-                         [](int n) { return rc::gen::container<std::vector<step>>(static_cast<std::size_t>(n), any_step()); });
+  return rc::gen::mapcat(rc::gen::inRange(0, max_len + 1), [](int n) {
+    return rc::gen::container<std::vector<step>>(static_cast<std::size_t>(n), any_step());
+  });
 }
 
 rc::Gen<program> any_program() {

@@ -44,7 +44,9 @@ using command = rc::state::Command<prop_model, signal_driver>;
 
 /// Keys from a small pool so that duplicates, removals by key and re-use happen often.
 std::string any_key() { return *rc::gen::element<std::string>("a", "b", "c", "d"); }
-std::string any_key_or_none() { return *rc::gen::weightedElement<std::string>({{4, "a"}, {4, "b"}, {3, "c"}, {2, ""}}); }
+std::string any_key_or_none() {
+  return *rc::gen::weightedElement<std::string>({{4, "a"}, {4, "b"}, {3, "c"}, {2, ""}});
+}
 
 /// A listener id to aim at: mostly one issued so far (up to `upper`), sometimes the
 /// invalid id or one never issued.
@@ -68,8 +70,8 @@ op any_action(std::uint64_t self) {
   switch (*rc::gen::weightedElement<int>({{3, 0}, {3, 1}, {2, 2}, {2, 3}, {1, 4}, {1, 5}, {3, 6}, {2, 7}, {2, 8}})) {
     case 0: {
       listener_spec s;
-      s.form = *rc::gen::element(add_form::listener, add_form::once, add_form::once_with_key,
-                                 add_form::listener_with_err);
+      s.form =
+          *rc::gen::element(add_form::listener, add_form::once, add_form::once_with_key, add_form::listener_with_err);
       s.key = any_key_or_none();
       s.error_aware = *rc::gen::arbitrary<bool>();
       s.does.result = *rc::gen::element(outcome::ok, outcome::ok, outcome::error, outcome::throws);
@@ -258,8 +260,8 @@ struct Introspect : op_command {
 
 auto any_command() {
   return rc::state::gen::execOneOfWithArgs<Add, AddKeyed, AddWithErr, AddOnce, AddOnceWithKey, AddOnceWithErr,
-                                           AddOnceWithErrAndKey, RemoveById, RemoveByKey, RemoveAndWait, Reset,
-                                           Emit, TryEmit, TryEmitCancelled, Introspect>();
+                                           AddOnceWithErrAndKey, RemoveById, RemoveByKey, RemoveAndWait, Reset, Emit,
+                                           TryEmit, TryEmitCancelled, Introspect>();
 }
 
 /// Runs one random sequence, then checks that destroying the signal released every

@@ -44,6 +44,9 @@ void return_record(void* rec) noexcept {
 long membarrier(int cmd) noexcept { return ::syscall(SYS_membarrier, cmd, 0U, 0); }
 
 bool register_asymmetric_fence() noexcept {
+  // Read once per process, on the first registration; a setenv() racing it is the caller's
+  // race, as for any getenv() reader.
+  // NOLINTNEXTLINE(concurrency-mt-unsafe)
   if (const char* env = std::getenv("SIGS_ASYMMETRIC_FENCE"); env && std::strcmp(env, "0") == 0) return false;
   const long supported = membarrier(MEMBARRIER_CMD_QUERY);
   if (supported < 0 || (supported & MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0) return false;

@@ -24,8 +24,7 @@ thread_local const worker_pool* current_pool = nullptr;
 thread_local unsigned current_worker = 0;
 
 std::int64_t now_ns() noexcept {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
@@ -105,8 +104,7 @@ struct alignas(detail::cache_line) worker_pool::worker_slot {
 };
 
 worker_pool::worker_pool(worker_pool_options options)
-    : core_(options.queue_capacity),
-      thread_count_(std::max(1u, options.threads)),
+    : core_(options.queue_capacity), thread_count_(std::max(1u, options.threads)),
       slots_(std::make_unique<worker_slot[]>(thread_count_)) {
   workers_.reserve(thread_count_);
   try {
@@ -163,8 +161,7 @@ void worker_pool::worker_main(worker_slot& me) {
   // Out of memory here, the first delivery tries again.
   try {
     (void)detail::local_record();
-  } catch (const std::bad_alloc&) {
-  }
+  } catch (const std::bad_alloc&) {}
   current_pool = this;
   core_.worker_loop(me);
   current_pool = nullptr;
@@ -202,7 +199,7 @@ worker_pool_stats worker_pool::stats() const noexcept {
     const worker_slot& w = slots_[i];
     // (C2) acquire, pairs with release (C1).
     s.completed += w.completed.load(std::memory_order_acquire);
-    s.exceptions += w.exceptions.load(std::memory_order_relaxed);  // relaxed: statistics
+    s.exceptions += w.exceptions.load(std::memory_order_relaxed);    // relaxed: statistics
     if (w.busy.load(std::memory_order_relaxed)) ++s.active_workers;  // relaxed: statistics
     idle += w.idle_ns();
   }

@@ -52,9 +52,7 @@ inline constinit thread_local long aligned_here = 0;
 
 namespace detail {
 
-inline bool countdown(std::atomic<long>& at) {
-  return at.load(std::memory_order_relaxed) > 0 && at.fetch_sub(1) == 1;
-}
+inline bool countdown(std::atomic<long>& at) { return at.load(std::memory_order_relaxed) > 0 && at.fetch_sub(1) == 1; }
 
 inline void* allocate(std::size_t n) {
   ++allocations_here;
@@ -103,6 +101,7 @@ void* or_null(F&& f) noexcept {
 }  // namespace sigs::testing::alloc_hooks
 
 // The replacements: not inline ([replacement.functions]), hence one translation unit.
+// NOLINTBEGIN(misc-definitions-in-headers): this header is included by one translation unit per binary
 void* operator new(std::size_t n) { return sigs::testing::alloc_hooks::detail::allocate(n); }
 void* operator new[](std::size_t n) { return sigs::testing::alloc_hooks::detail::allocate(n); }
 void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
@@ -137,3 +136,4 @@ void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::fre
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
 void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+// NOLINTEND(misc-definitions-in-headers)

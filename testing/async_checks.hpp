@@ -67,14 +67,18 @@ inline emission_sums check_emissions(shared& s) {
     sum.lo += total;
     sum.hi += total;
     if (d != static_cast<std::uint64_t>(started))
-      s.fail(at + "completion reports delivered=" + std::to_string(d) + ", " + std::to_string(started) + " invocation(s) seen");
+      s.fail(at + "completion reports delivered=" + std::to_string(d) + ", " + std::to_string(started) +
+             " invocation(s) seen");
     if (e.bounded && (total < e.lo || total > e.hi))
       s.fail(at + "completion accounts for " + std::to_string(total) + " listeners, expected " + std::to_string(e.lo) +
              (e.lo == e.hi ? "" : ".." + std::to_string(e.hi)));
-    if (e.no_drop && dr != 0) s.fail(at + std::to_string(dr) + " deliveries dropped without a context, pool running, policy " + name(s.p.cfg.policy));
+    if (e.no_drop && dr != 0)
+      s.fail(at + std::to_string(dr) + " deliveries dropped without a context, pool running, policy " +
+             name(s.p.cfg.policy));
     const std::vector<sigs::delivery_failure> fs = c.failures();
     if (fs.size() != static_cast<std::size_t>(failed))
-      s.fail(at + "completion reports " + std::to_string(fs.size()) + " failure(s), " + std::to_string(failed) + " seen");
+      s.fail(at + "completion reports " + std::to_string(fs.size()) + " failure(s), " + std::to_string(failed) +
+             " seen");
     for (const auto& f : fs) {
       const int i = slot_of(s, f.error, f.exception);
       if (i < 0) {
@@ -84,8 +88,10 @@ inline emission_sums check_emissions(shared& s) {
       const slot& l = *s.slots[static_cast<std::size_t>(i)];
       if (f.error != expected_error(l.plan.result, l.index) || f.key != l.key || !(f.listener == l.lid) ||
           (l.plan.result == outcome::throws) != bool(f.exception))
-        s.fail(at + "failure " + fmt::error(f.error) + " key " + fmt::key(f.key) + " does not describe listener " + std::to_string(i));
-      if (!((e.called.load() >> i) & 1)) s.fail(at + "failure of listener " + std::to_string(i) + ", which it did not call");
+        s.fail(at + "failure " + fmt::error(f.error) + " key " + fmt::key(f.key) + " does not describe listener " +
+               std::to_string(i));
+      if (!((e.called.load() >> i) & 1))
+        s.fail(at + "failure of listener " + std::to_string(i) + ", which it did not call");
     }
     const std::error_code err = c.error();
     if (!fs.empty()) {
@@ -107,11 +113,14 @@ inline emission_sums check_emissions(shared& s) {
 inline void check_totals(shared& s, const emission_sums& sum, std::uint64_t rejected, std::uint64_t seen,
                          const sigs::signal_stats& st) {
   const std::uint64_t total = st.delivered + st.dropped + st.skipped;
-  if (st.delivered != seen) s.fail("stats().delivered " + num(st.delivered) + ", listener invocations seen " + num(seen));
-  if (sum.started != seen) s.fail("emissions account for " + num(sum.started) + " invocations, listeners saw " + num(seen));
+  if (st.delivered != seen)
+    s.fail("stats().delivered " + num(st.delivered) + ", listener invocations seen " + num(seen));
+  if (sum.started != seen)
+    s.fail("emissions account for " + num(sum.started) + " invocations, listeners saw " + num(seen));
   if (total < sum.lo || total > sum.hi)
     s.fail("delivered + dropped + skipped = " + num(st.delivered) + " + " + num(st.dropped) + " + " + num(st.skipped) +
-           " = " + num(total) + ", accepted emissions account for " + num(sum.lo) + (sum.lo == sum.hi ? "" : ".." + num(sum.hi)));
+           " = " + num(total) + ", accepted emissions account for " + num(sum.lo) +
+           (sum.lo == sum.hi ? "" : ".." + num(sum.hi)));
   if (sum.all_tracked && (st.delivered != sum.delivered || st.dropped != sum.dropped || st.skipped != sum.skipped))
     s.fail("stats() delivered/dropped/skipped " + num(st.delivered) + "/" + num(st.dropped) + "/" + num(st.skipped) +
            ", the completions sum to " + num(sum.delivered) + "/" + num(sum.dropped) + "/" + num(sum.skipped));
@@ -125,7 +134,8 @@ inline void check_totals(shared& s, const emission_sums& sum, std::uint64_t reje
   if (s.p.cfg.metrics && st.listener_calls != seen)
     s.fail("stats().listener_calls " + num(st.listener_calls) + ", invocations " + num(seen));
   const std::uint64_t handled = s.p.cfg.handler ? s.errors.load() + s.exceptions.load() : 0;
-  if (s.handler_calls.load() != handled) s.fail("error handler called " + num(s.handler_calls.load()) + " times for " + num(handled) + " failures");
+  if (s.handler_calls.load() != handled)
+    s.fail("error handler called " + num(s.handler_calls.load()) + " times for " + num(handled) + " failures");
   if (st.handler_failures != s.handler_throws.load())
     s.fail("stats().handler_failures " + num(st.handler_failures) + ", handler threw " + num(s.handler_throws.load()));
 }
@@ -150,12 +160,14 @@ void check_listeners(shared& s, const emission_rec& last, bool pool_running, Cer
     bool alive = false;
     switch (l.state) {
       case known::removed:
-        if (l.once && calls != 0) s.fail(who + ": removed successfully, yet called " + std::to_string(calls) + " times");
+        if (l.once && calls != 0)
+          s.fail(who + ": removed successfully, yet called " + std::to_string(calls) + " times");
         if (final_called) s.fail(who + ": called by the final emission after its removal");
         break;
       case known::fired_pending:
       case known::fired_gone:
-        if (sure && calls != 1) s.fail(who + ": fired (its removal found nothing), called " + std::to_string(calls) + " times");
+        if (sure && calls != 1)
+          s.fail(who + ": fired (its removal found nothing), called " + std::to_string(calls) + " times");
         break;
       case known::armed:
       case known::maybe:
@@ -175,8 +187,7 @@ void check_listeners(shared& s, const emission_rec& last, bool pool_running, Cer
         break;
       case known::killed:
       case known::dead:
-      case known::unused:
-        break;
+      case known::unused: break;
     }
     if (l.once && calls > 1) s.fail(who + ": once-listener called " + std::to_string(calls) + " times");
     if (!pool_running && (l.state == known::armed || l.state == known::maybe)) size_known = false;
@@ -187,7 +198,8 @@ void check_listeners(shared& s, const emission_rec& last, bool pool_running, Cer
         s.fail(who + ": no metadata though registered");
       } else {
         if (md->error_count != static_cast<std::uint64_t>(l.failures.load()))
-          s.fail(who + ": metadata error_count " + num(md->error_count) + ", failures " + std::to_string(l.failures.load()));
+          s.fail(who + ": metadata error_count " + num(md->error_count) + ", failures " +
+                 std::to_string(l.failures.load()));
         if (s.p.cfg.metrics && md->call_count != static_cast<std::uint64_t>(calls))
           s.fail(who + ": metadata call_count " + num(md->call_count) + ", calls " + std::to_string(calls));
         if (md->key != l.key || md->is_once != l.once || md->is_error_aware != aware(l.plan))

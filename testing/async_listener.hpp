@@ -52,7 +52,7 @@ struct listener_fn {
     // acq_rel: a thread that reads the count has the claim that preceded this call.
     const int before = me.calls.fetch_add(1, std::memory_order_acq_rel);
     if (me.once && before != 0) s->fail(who + ": once-listener called " + std::to_string(before + 1) + " times");
-    me.running.fetch_add(1, std::memory_order_relaxed);  // relaxed: read after a wait that orders it
+    me.running.fetch_add(1, std::memory_order_relaxed);      // relaxed: read after a wait that orders it
     s->invocations.fetch_add(1, std::memory_order_relaxed);  // relaxed: a count
     if (me.plan.slow) std::this_thread::sleep_for(std::chrono::microseconds(50));
     if (me.plan.probe) probe(me, who);
@@ -89,30 +89,14 @@ struct listener_fn {
 
 template <bool Ctx>
 struct plain_fn : listener_fn {
-  void operator()(const int& v) const
-    requires(!Ctx)
-  {
-    (void)body(v);
-  }
-  void operator()(const sigs::context&, const int& v) const
-    requires(Ctx)
-  {
-    (void)body(v);
-  }
+  void operator()(const int& v) const requires(!Ctx) { (void)body(v); }
+  void operator()(const sigs::context&, const int& v) const requires(Ctx) { (void)body(v); }
 };
 
 template <bool Ctx>
 struct aware_fn : listener_fn {
-  std::error_code operator()(const int& v) const
-    requires(!Ctx)
-  {
-    return body(v);
-  }
-  std::error_code operator()(const sigs::context&, const int& v) const
-    requires(Ctx)
-  {
-    return body(v);
-  }
+  std::error_code operator()(const int& v) const requires(!Ctx) { return body(v); }
+  std::error_code operator()(const sigs::context&, const int& v) const requires(Ctx) { return body(v); }
 };
 
 /// Registers slot `l` (its plan decides the form and the callable's shape).
@@ -140,7 +124,8 @@ inline void install_error_handler(shared& s) {
     const slot& l = *sp->slots[static_cast<std::size_t>(i)];
     if (e.error != expected_error(l.plan.result, l.index) || e.key != l.key ||
         (l.plan.result == outcome::throws) != bool(e.exception))
-      sp->fail("error handler got " + fmt::error(e.error) + " key " + fmt::key(e.key) + " for listener " + std::to_string(i));
+      sp->fail("error handler got " + fmt::error(e.error) + " key " + fmt::key(e.key) + " for listener " +
+               std::to_string(i));
     if (l.plan.handler_throws) {
       sp->handler_throws.fetch_add(1, std::memory_order_relaxed);
       throw std::runtime_error("error handler fails too");

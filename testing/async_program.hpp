@@ -114,9 +114,9 @@ struct config {
   unsigned pool_threads = 1;   // 1-2
   std::size_t pool_queue = 2;  // pool queue cells (2-4: tiny, so overflow happens)
   sigs::overflow_policy policy = sigs::overflow_policy::block;
-  std::size_t capacity = 0;    // signal_options::queue_capacity (0: none of its own)
+  std::size_t capacity = 0;  // signal_options::queue_capacity (0: none of its own)
   bool metrics = true;
-  bool handler = true;         // install an error handler
+  bool handler = true;  // install an error handler
 };
 
 struct program {
@@ -212,8 +212,8 @@ inline std::string describe(const step& s) {
 }
 
 inline std::ostream& operator<<(std::ostream& os, const program& p) {
-  os << "pool{threads=" << p.cfg.pool_threads << " queue=" << p.cfg.pool_queue << "} signal{policy="
-     << name(p.cfg.policy) << " capacity=" << p.cfg.capacity << " metrics=" << p.cfg.metrics
+  os << "pool{threads=" << p.cfg.pool_threads << " queue=" << p.cfg.pool_queue
+     << "} signal{policy=" << name(p.cfg.policy) << " capacity=" << p.cfg.capacity << " metrics=" << p.cfg.metrics
      << " handler=" << p.cfg.handler << "}\n  setup: ";
   for (std::size_t i = 0; i < p.setup.size(); ++i) os << (i ? ", " : "") << describe(p.setup[i]);
   for (std::size_t t = 0; t < p.threads.size(); ++t) {

@@ -153,7 +153,8 @@ inline verdict run(const program& p, std::chrono::seconds limit = std::chrono::s
   // Final emission on a running pool: every registered once-listener fires now.
   const bool pool_running = !s.pool->stopped();
   emission_rec& last = *s.emissions.back();
-  for (std::size_t i = 0; i < last.gone.size(); ++i) last.gone[i] = s.slots[i]->removed.load(std::memory_order_acquire);
+  for (std::size_t i = 0; i < last.gone.size(); ++i)
+    last.gone[i] = static_cast<char>(s.slots[i]->removed.load(std::memory_order_acquire));
   last.ran = true;
   last.accepted = true;
   last.what = "final emit_tracked";

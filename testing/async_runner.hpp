@@ -45,8 +45,8 @@ class runner {
     }
   }
 
-  std::vector<int> mine;       // own slots, in order of their adds
-  std::uint64_t rejected = 0;  // try_emit errors
+  std::vector<int> mine;         // own slots, in order of their adds
+  std::uint64_t rejected = 0;    // try_emit errors
   std::uint64_t own_resets = 0;  // this thread's increments of the epoch
 
   /// Whether another thread's reset may have run since slot `l` was added.
@@ -56,7 +56,8 @@ class runner {
 
  private:
   std::string where() const {
-    return (me_ < 0 ? std::string("setup") : "thread " + std::to_string(me_)) + " step " + std::to_string(step_no_) + ": ";
+    return (me_ < 0 ? std::string("setup") : "thread " + std::to_string(me_)) + " step " + std::to_string(step_no_) +
+           ": ";
   }
   void fail(const std::string& what) { s_.fail(where() + what); }
 
@@ -111,7 +112,8 @@ class runner {
     rec.what = where() + describe(st) + (kind != st.kind ? " (run as emit_tracked)" : "");
     // Which listeners were certainly removed before this emission: pairs with the
     // removers' release stores.
-    for (std::size_t i = 0; i < rec.gone.size(); ++i) rec.gone[i] = s_.slots[i]->removed.load(std::memory_order_acquire);
+    for (std::size_t i = 0; i < rec.gone.size(); ++i)
+      rec.gone[i] = static_cast<char>(s_.slots[i]->removed.load(std::memory_order_acquire));
     if (s_.m != mode::tracked) {
       const auto [lo, hi] = bounds();
       rec.lo = lo;
@@ -125,9 +127,7 @@ class runner {
     auto& sig = *s_.sig;
     rec.accepted = true;
     switch (kind) {
-      case step_kind::emit:
-        with_ctx ? sig.emit(ctx, v) : sig.emit(v);
-        break;
+      case step_kind::emit: with_ctx ? sig.emit(ctx, v) : sig.emit(v); break;
       case step_kind::try_emit: {
         const std::error_code ec = with_ctx ? sig.try_emit(ctx, v) : sig.try_emit(v);
         if (ec) {
@@ -163,7 +163,8 @@ class runner {
           fail("emit_and_wait returned with " + std::to_string(started - finished) + " invocation(s) still running");
         const int failed = rec.failed.load(std::memory_order_relaxed);
         if (failed > 0 && (!ec || drop_reason(ec)))
-          fail("emit_and_wait returned " + fmt::error(ec) + " though " + std::to_string(failed) + " listener(s) failed");
+          fail("emit_and_wait returned " + fmt::error(ec) + " though " + std::to_string(failed) +
+               " listener(s) failed");
         if (!ec && failed != 0) fail("emit_and_wait returned ok though a listener failed");
         if (ec && !drop_reason(ec) && failed == 0)
           fail("emit_and_wait returned listener error " + fmt::error(ec) + " but no listener failed");
@@ -195,8 +196,8 @@ class runner {
       return;
     }
     l.lid = id;
-    l.id.store(id.value(), std::memory_order_release);       // pairs with the probe's acquire
-    l.added.store(true, std::memory_order_release);          // pairs with a resetter's acquire
+    l.id.store(id.value(), std::memory_order_release);  // pairs with the probe's acquire
+    l.added.store(true, std::memory_order_release);     // pairs with a resetter's acquire
     l.state = !l.once ? known::live : (s_.m == mode::single ? known::armed : known::maybe);
     if (s_.m == mode::single) republished();
   }
@@ -210,12 +211,14 @@ class runner {
       // Nothing of our own: an id never issued must not be found.
       const sigs::listener_id bogus((std::uint64_t{1} << 62) + static_cast<std::uint64_t>(step_no_));
       const std::error_code ec = wait ? s_.sig->remove_listener_and_wait(bogus) : s_.sig->remove_listener(bogus);
-      if (ec != sigs::errc::not_found) fail(std::string(name(st.kind)) + " of an unknown id returned " + fmt::error(ec));
+      if (ec != sigs::errc::not_found)
+        fail(std::string(name(st.kind)) + " of an unknown id returned " + fmt::error(ec));
       return;
     }
     slot& l = *s_.slots[static_cast<std::size_t>(live[st.slot % live.size()])];
     const bool by_key = st.by_key && !l.key.empty();
-    const std::string what = std::string(name(st.kind)) + " of listener " + std::to_string(l.index) + (by_key ? " by key" : "");
+    const std::string what =
+        std::string(name(st.kind)) + " of listener " + std::to_string(l.index) + (by_key ? " by key" : "");
     std::error_code ec;
     if (by_key) {
       ec = wait ? s_.sig->remove_listener_and_wait(l.key) : s_.sig->remove_listener(l.key);
@@ -261,7 +264,8 @@ class runner {
   void reset() {
     // Every listener whose add returned before this reset is gone once it returns.
     std::vector<char> before(s_.slots.size());
-    for (std::size_t i = 0; i < before.size(); ++i) before[i] = s_.slots[i]->added.load(std::memory_order_acquire);
+    for (std::size_t i = 0; i < before.size(); ++i)
+      before[i] = static_cast<char>(s_.slots[i]->added.load(std::memory_order_acquire));
     // The epoch moves before *and* after the reset: a removal that finds a listener gone
     // through this reset sees the first increment (the writer mutex orders it), and an add
     // whose epoch read falls between the two (it may be registered just before the reset
@@ -278,7 +282,8 @@ class runner {
       slot& l = *s_.slots[static_cast<std::size_t>(i)];
       if (l.state != known::unused && l.state != known::removed && l.state != known::dead) l.state = known::killed;
     }
-    if (s_.m == mode::single && s_.sig->size() != 0) fail("size() " + std::to_string(s_.sig->size()) + " after reset()");
+    if (s_.m == mode::single && s_.sig->size() != 0)
+      fail("size() " + std::to_string(s_.sig->size()) + " after reset()");
   }
 
   /// After a drain in single mode nothing is in flight: each once-listener is certain.
@@ -291,8 +296,10 @@ class runner {
     for (std::size_t k = 0; k < next_emission_; ++k) {
       emission_rec& e = *s_.emissions[k];
       if (!e.ran) continue;
-      if (e.started.load() != e.finished.load()) fail("drain() returned with invocations of emission " + std::to_string(k) + " running");
-      if (e.tracked && !e.handle.done()) fail("drain() returned before the completion of emission " + std::to_string(k));
+      if (e.started.load() != e.finished.load())
+        fail("drain() returned with invocations of emission " + std::to_string(k) + " running");
+      if (e.tracked && !e.handle.done())
+        fail("drain() returned before the completion of emission " + std::to_string(k));
     }
     const sigs::signal_stats st = s_.sig->stats();
     if (st.in_flight != 0) fail("in_flight " + std::to_string(st.in_flight) + " after drain()");
@@ -301,9 +308,7 @@ class runner {
   void do_step(const step& st) {
     if (is_emission(st.kind)) return emit(st);
     switch (st.kind) {
-      case step_kind::cancel:
-        s_.stop.request_stop();
-        return;
+      case step_kind::cancel: s_.stop.request_stop(); return;
       case step_kind::drain: {
         const std::error_code ec = s_.sig->drain();
         if (ec) return fail("drain() from a program thread returned " + fmt::error(ec));
@@ -313,8 +318,8 @@ class runner {
       case step_kind::shutdown_drain:
       case step_kind::shutdown_discard: {
         s_.shutdown_begun.store(true);
-        const std::error_code ec = s_.pool->shutdown(st.kind == step_kind::shutdown_drain ? sigs::shutdown_mode::drain
-                                                                                           : sigs::shutdown_mode::discard);
+        const std::error_code ec = s_.pool->shutdown(
+            st.kind == step_kind::shutdown_drain ? sigs::shutdown_mode::drain : sigs::shutdown_mode::discard);
         if (ec) fail("shutdown() from a program thread returned " + fmt::error(ec));
         if (!s_.pool->stopped()) fail("pool not stopped after shutdown()");
         return;
@@ -387,10 +392,12 @@ inline bool run_threads(shared& s, std::vector<std::unique_ptr<runner>>& runners
       sp->threads_done.fetch_add(1, std::memory_order_release);
     });
   }
-  const bool joined = wait_until([&] { return s.threads_done.load(std::memory_order_acquire) == static_cast<int>(n); }, limit);
+  const bool joined =
+      wait_until([&] { return s.threads_done.load(std::memory_order_acquire) == static_cast<int>(n); }, limit);
   const bool drained = joined && wait_until([&] { return s.sig->stats().in_flight == 0; }, limit);
   if (!joined || !drained) {
-    s.fail(!joined ? "hung: the program threads did not finish" : "hung: emissions still in flight, drain() would not return");
+    s.fail(!joined ? "hung: the program threads did not finish"
+                   : "hung: emissions still in flight, drain() would not return");
     for (auto& th : threads) th.detach();
     return false;
   }

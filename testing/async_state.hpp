@@ -49,10 +49,10 @@ struct slot {
   int owner = 0;
   std::string key;
   bool once = false;
-  std::atomic<std::uint64_t> id{0};   // set by the owner after its add returned (release)
-  std::atomic<bool> added{false};     // set by the owner after its add returned (release)
-  std::atomic<bool> removed{false};   // a removal / reset that took it out has returned
-  std::atomic<bool> waited{false};    // remove_listener_and_wait of it has returned
+  std::atomic<std::uint64_t> id{0};  // set by the owner after its add returned (release)
+  std::atomic<bool> added{false};    // set by the owner after its add returned (release)
+  std::atomic<bool> removed{false};  // a removal / reset that took it out has returned
+  std::atomic<bool> waited{false};   // remove_listener_and_wait of it has returned
   std::atomic<int> calls{0};
   std::atomic<int> running{0};
   std::atomic<int> failures{0};
@@ -114,8 +114,7 @@ inline int slot_of(const shared& s, std::error_code ec, const std::exception_ptr
       std::rethrow_exception(ex);
     } catch (const listener_threw& t) {
       i = static_cast<int>(t.id);
-    } catch (...) {
-    }
+    } catch (...) {}
   } else if (ec.category() == std::generic_category()) {
     i = ec.value() - 1;
   }

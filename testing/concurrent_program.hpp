@@ -20,17 +20,17 @@
 namespace sigs_test::concurrent {
 
 enum class step_kind : std::uint8_t {
-  add,                  // a new listener of `form`, keyed or not, ending with `result`
-  readd,                // add_listener(plain) under the key of own listener `slot`
-  remove_id,            // remove_listener(id of own listener `slot`)
-  remove_key,           // remove_listener(key of own listener `slot`)
+  add,         // a new listener of `form`, keyed or not, ending with `result`
+  readd,       // add_listener(plain) under the key of own listener `slot`
+  remove_id,   // remove_listener(id of own listener `slot`)
+  remove_key,  // remove_listener(key of own listener `slot`)
   remove_and_wait_id,
   remove_and_wait_key,
   emit,
   try_emit,
-  try_emit_cancel,      // try_emit with a context stopped after `cancel_after` calls
-  has_key,              // has_key(key of own listener `slot`)
-  metadata,             // metadata(id of own listener `slot`)
+  try_emit_cancel,  // try_emit with a context stopped after `cancel_after` calls
+  has_key,          // has_key(key of own listener `slot`)
+  metadata,         // metadata(id of own listener `slot`)
   keys,
   size,
 };
@@ -56,7 +56,8 @@ inline std::string describe(const step& s) {
   auto res = [&] { return outcome_name(s.result); };
   const std::string at = "(own " + std::to_string(s.slot) + ")";
   switch (s.kind) {
-    case step_kind::add: return std::string(fmt::form(s.form)) + (s.keyed ? "[keyed]" : "") + " " + res() + (s.slow ? " slow" : "");
+    case step_kind::add:
+      return std::string(fmt::form(s.form)) + (s.keyed ? "[keyed]" : "") + " " + res() + (s.slow ? " slow" : "");
     case step_kind::readd: return "readd" + at + " " + res() + (s.slow ? " slow" : "");
     case step_kind::remove_id: return "remove_id" + at;
     case step_kind::remove_key: return "remove_key" + at;

@@ -119,7 +119,8 @@ inline verdict run(const program& p) {
         case known::live:
           ++expect_size;
           if (!l.key.empty()) expect_keys.push_back(l.key);
-          if (final_calls[i] != 1) s.fail(who + " called " + std::to_string(final_calls[i]) + " times by the final emit");
+          if (final_calls[i] != 1)
+            s.fail(who + " called " + std::to_string(final_calls[i]) + " times by the final emit");
           break;
         case known::removed:
           if (final_calls[i]) s.fail(who + " called by the final emit after its removal");
@@ -140,8 +141,9 @@ inline verdict run(const program& p) {
     const sigs::signal_stats st = sig.stats();
     if (st.listener_calls != calls || st.errors != errors || st.exceptions != exceptions || st.emits != emissions ||
         st.canceled != canceled || st.handler_failures != 0) {
-      s.fail("end: stats " + fmt::report(stats_report{st.emits, st.listener_calls, st.errors, st.exceptions,
-                                                      st.canceled, st.handler_failures}) +
+      s.fail("end: stats " +
+             fmt::report(stats_report{st.emits, st.listener_calls, st.errors, st.exceptions, st.canceled,
+                                      st.handler_failures}) +
              ", expected emits=" + std::to_string(emissions) + " calls=" + std::to_string(calls) +
              " errors=" + std::to_string(errors) + " exceptions=" + std::to_string(exceptions) +
              " canceled=" + std::to_string(canceled));
@@ -159,9 +161,11 @@ inline verdict run(const program& p) {
       for (std::size_t b = a + 1; b < order.size(); ++b) {
         const auto x = static_cast<std::size_t>(order[a]), y = static_cast<std::size_t>(order[b]);
         before[x * n + y] = 1;
-        if (before[y * n + x]) s.fail("listeners " + std::to_string(x) + " and " + std::to_string(y) + " called in both orders");
+        if (before[y * n + x])
+          s.fail("listeners " + std::to_string(x) + " and " + std::to_string(y) + " called in both orders");
         if (s.slots[x]->owner == s.slots[y]->owner && x > y)
-          s.fail("listener " + std::to_string(x) + " called before " + std::to_string(y) + ", added earlier by the same thread");
+          s.fail("listener " + std::to_string(x) + " called before " + std::to_string(y) +
+                 ", added earlier by the same thread");
       }
     }
   }

@@ -48,11 +48,11 @@ struct slot {
   bool aware = false;
   outcome result = outcome::ok;
   bool slow = false;
-  sigs::listener_id id;                // owner-only
-  known state = known::refused;        // owner-only until the threads join
+  sigs::listener_id id;          // owner-only
+  known state = known::refused;  // owner-only until the threads join
   std::atomic<int> calls{0};
-  std::atomic<bool> removed{false};    // set by the owner after a removal returned ok
-  std::atomic<bool> waited{false};     // set by the owner after remove_and_wait returned ok
+  std::atomic<bool> removed{false};  // set by the owner after a removal returned ok
+  std::atomic<bool> waited{false};   // set by the owner after remove_and_wait returned ok
 };
 
 inline std::string describe_state(const slot& l) {
@@ -195,8 +195,7 @@ class thread_runner {
       case known::live:
         if (ec) fail(what + ": certainly alive, got not_found");
         break;
-      case known::maybe:
-        break;
+      case known::maybe: break;
       default:
         if (!ec) fail(what + ": certainly dead, but removal succeeded");
         return;
@@ -206,14 +205,15 @@ class thread_runner {
       return;
     }
     l->state = known::removed;
-    l->removed.store(true, std::memory_order_release);  // pairs with the emitters' acquire
+    l->removed.store(true, std::memory_order_release);             // pairs with the emitters' acquire
     if (waited) l->waited.store(true, std::memory_order_release);  // pairs with the listener's acquire
   }
 
   void emit(const step& st) {
     // Which listeners were certainly removed before this emission began.
     std::vector<char> gone(s_.slots.size());
-    for (std::size_t i = 0; i < gone.size(); ++i) gone[i] = s_.slots[i]->removed.load(std::memory_order_acquire);
+    for (std::size_t i = 0; i < gone.size(); ++i)
+      gone[i] = static_cast<char>(s_.slots[i]->removed.load(std::memory_order_acquire));
     emission e;
     tl_emission = &e;
     ++emissions;
@@ -306,8 +306,7 @@ class thread_runner {
       }
       case step_kind::emit:
       case step_kind::try_emit:
-      case step_kind::try_emit_cancel:
-        return emit(st);
+      case step_kind::try_emit_cancel: return emit(st);
       case step_kind::has_key: {
         slot* l = own(st.slot);
         if (!l || l->key.empty()) return;

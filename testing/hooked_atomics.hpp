@@ -56,9 +56,7 @@ struct hooked_atomics {
   }
   static void notify_all(std::atomic<std::uint32_t>& a) noexcept { sigs::detail::std_atomics::notify_all(a); }
   static void fence(std::memory_order mo) noexcept { sigs::detail::std_atomics::fence(mo); }
-  static bool asymmetric_fence_available() noexcept {
-    return sigs::detail::std_atomics::asymmetric_fence_available();
-  }
+  static bool asymmetric_fence_available() noexcept { return sigs::detail::std_atomics::asymmetric_fence_available(); }
   static void reader_barrier() noexcept { sigs::detail::std_atomics::reader_barrier(); }
   static void writer_barrier() noexcept { sigs::detail::std_atomics::writer_barrier(); }
 };

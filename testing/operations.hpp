@@ -42,9 +42,7 @@ inline bool takes_key(add_form f) {
   return f == add_form::listener || f == add_form::listener_with_err || f == add_form::once_with_key ||
          f == add_form::once_with_err_and_key;
 }
-inline bool is_once_form(add_form f) {
-  return f != add_form::listener && f != add_form::listener_with_err;
-}
+inline bool is_once_form(add_form f) { return f != add_form::listener && f != add_form::listener_with_err; }
 inline bool requires_error_aware(add_form f) {
   return f == add_form::listener_with_err || f == add_form::once_with_err || f == add_form::once_with_err_and_key;
 }
@@ -112,13 +110,13 @@ enum class op_kind : std::uint8_t {
 /// One operation on the signal. Only the fields its kind names are used.
 struct op {
   op_kind kind = op_kind::emit;
-  listener_spec spec;           // add
-  std::uint64_t target = 0;     // *_id, introspect: a model id, 0 or unknown_id
-  std::string key;              // *_key, introspect
-  bool as_try = false;          // emit_ctx: try_emit(ctx) rather than emit(ctx)
-  std::size_t cancel_after = 0; // emit_ctx: request stop after this many listener calls (any
-                                // depth) in this emission; 0 = already cancelled; `never`
-  bool expired = false;         // emit_ctx: the context's deadline has passed
+  listener_spec spec;            // add
+  std::uint64_t target = 0;      // *_id, introspect: a model id, 0 or unknown_id
+  std::string key;               // *_key, introspect
+  bool as_try = false;           // emit_ctx: try_emit(ctx) rather than emit(ctx)
+  std::size_t cancel_after = 0;  // emit_ctx: request stop after this many listener calls (any
+                                 // depth) in this emission; 0 = already cancelled; `never`
+  bool expired = false;          // emit_ctx: the context's deadline has passed
 
   static op of(op_kind k) {
     op o;
@@ -130,11 +128,24 @@ struct op {
     o.spec = std::move(s);
     return o;
   }
-  static op add_listener(listener_spec s) { s.form = add_form::listener; return add(std::move(s)); }
-  static op remove_id(std::uint64_t id) { op o = of(op_kind::remove_id); o.target = id; return o; }
-  static op remove_key(std::string k) { op o = of(op_kind::remove_key); o.key = std::move(k); return o; }
-  static op remove_and_wait_id(std::uint64_t id) { op o = of(op_kind::remove_and_wait_id); o.target = id; return o; }
-  static op remove_and_wait_key(std::string k) { op o = of(op_kind::remove_and_wait_key); o.key = std::move(k); return o; }
+  static op add_listener(listener_spec s) {
+    s.form = add_form::listener;
+    return add(std::move(s));
+  }
+  static op by_id(op_kind k, std::uint64_t id) {
+    op o = of(k);
+    o.target = id;
+    return o;
+  }
+  static op by_key(op_kind k, std::string key) {
+    op o = of(k);
+    o.key = std::move(key);
+    return o;
+  }
+  static op remove_id(std::uint64_t id) { return by_id(op_kind::remove_id, id); }
+  static op remove_key(std::string k) { return by_key(op_kind::remove_key, std::move(k)); }
+  static op remove_and_wait_id(std::uint64_t id) { return by_id(op_kind::remove_and_wait_id, id); }
+  static op remove_and_wait_key(std::string k) { return by_key(op_kind::remove_and_wait_key, std::move(k)); }
   static op reset() { return of(op_kind::reset); }
   static op emit() { return of(op_kind::emit); }
   static op try_emit() { return of(op_kind::try_emit); }
@@ -336,7 +347,8 @@ inline std::string describe(const op& o) {
     case op_kind::try_emit: return "try_emit";
     case op_kind::emit_ctx:
       return std::string(o.as_try ? "try_emit" : "emit") + "(ctx: " +
-             (o.cancel_after == never ? std::string("never cancelled") : "cancel after " + std::to_string(o.cancel_after)) +
+             (o.cancel_after == never ? std::string("never cancelled")
+                                      : "cancel after " + std::to_string(o.cancel_after)) +
              (o.expired ? ", expired deadline" : "") + ")";
     case op_kind::introspect: return "introspect(" + key(o.key) + ", " + id(o.target) + ")";
   }

@@ -162,9 +162,7 @@ class reference_signal {
       return;
     }
     switch (o.kind) {
-      case op_kind::add:
-        out.push_back(what + add(o.spec));
-        return;
+      case op_kind::add: out.push_back(what + add(o.spec)); return;
       case op_kind::remove_id:
       case op_kind::remove_key: {
         listener* l = find(o);
@@ -320,17 +318,17 @@ class reference_signal {
 
   static std::optional<metadata_report> metadata(const listener* l) {
     if (!l) return std::nullopt;
-    return metadata_report{l->id,          l->key,  l->calls,       l->errors,   l->last_error,
-                           l->last_thrown_by, l->once, l->error_aware, l->calls > 0};
+    return metadata_report{l->id,   l->key,         l->calls,    l->errors, l->last_error, l->last_thrown_by,
+                           l->once, l->error_aware, l->calls > 0};
   }
 
   limits limits_;
-  std::vector<listener> listeners_;    // every listener ever accepted, in registration order
-  std::vector<std::uint64_t> running_; // listeners whose call is in progress, innermost last
-  std::size_t depth_ = 0;              // emissions in progress
-  std::size_t nested_emits_ = 0;       // emissions started from inside listeners, this op
-  std::size_t calls_ = 0;              // listener calls, this op
-  std::size_t cancel_budget_ = 0;      // emit_ctx: calls left before the stop is requested
+  std::vector<listener> listeners_;     // every listener ever accepted, in registration order
+  std::vector<std::uint64_t> running_;  // listeners whose call is in progress, innermost last
+  std::size_t depth_ = 0;               // emissions in progress
+  std::size_t nested_emits_ = 0;        // emissions started from inside listeners, this op
+  std::size_t calls_ = 0;               // listener calls, this op
+  std::size_t cancel_budget_ = 0;       // emit_ctx: calls left before the stop is requested
   bool stop_requested_ = false;
   bool expired_ = false;
   stats_report stats_;

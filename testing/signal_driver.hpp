@@ -87,19 +87,17 @@ class signal_driver {
     behaviour does;
     alive_token token;
 
-    result operator()(const int& payload) const
-      requires(!WithContext)
-    {
+    result operator()(const int& payload) const requires(!WithContext) {
       return finish(driver->call(id, payload, does));
     }
-    result operator()(const sigs::context&, const int& payload) const
-      requires(WithContext)
-    {
+    result operator()(const sigs::context&, const int& payload) const requires(WithContext) {
       return finish(driver->call(id, payload, does));
     }
     static result finish(std::error_code ec) {
-      if constexpr (Aware) return ec;
-      else (void)ec;
+      if constexpr (Aware)
+        return ec;
+      else
+        (void)ec;
     }
   };
 
@@ -185,9 +183,15 @@ class signal_driver {
 
   std::optional<metadata_report> report_of(const std::optional<sigs::listener_metadata>& m) const {
     if (!m) return std::nullopt;
-    return metadata_report{to_model(m->id),         m->key,     m->call_count,     m->error_count,
-                           m->last_error,           thrown_by(m->last_exception), m->is_once,
-                           m->is_error_aware,       m->last_called != std::chrono::system_clock::time_point{}};
+    return metadata_report{to_model(m->id),
+                           m->key,
+                           m->call_count,
+                           m->error_count,
+                           m->last_error,
+                           thrown_by(m->last_exception),
+                           m->is_once,
+                           m->is_error_aware,
+                           m->last_called != std::chrono::system_clock::time_point{}};
   }
 
   static stats_report report_of(const sigs::signal_stats& s) {
@@ -211,9 +215,7 @@ class signal_driver {
         out_->push_back(what + (id ? fmt::id(ids_.size()) : fmt::error(id.error())));
         return;
       }
-      case op_kind::remove_id:
-        out_->push_back(what + fmt::error(sig_.remove_listener(to_sut(o.target))));
-        return;
+      case op_kind::remove_id: out_->push_back(what + fmt::error(sig_.remove_listener(to_sut(o.target)))); return;
       case op_kind::remove_key:
         out_->push_back(what + fmt::error(sig_.remove_listener(std::string_view(o.key))));
         return;
@@ -266,15 +268,15 @@ class signal_driver {
   }
 
   limits limits_;
-  std::vector<sigs::listener_id> ids_;  // real id of model listener n at [n - 1]
+  std::vector<sigs::listener_id> ids_;    // real id of model listener n at [n - 1]
   std::vector<handler_action> on_error_;  // what the error handler does when listener n fails
   trace* out_ = nullptr;
   std::size_t depth_ = 0;
   std::size_t nested_emits_ = 0;
   std::size_t calls_ = 0;
-  std::size_t budget_ = 0;              // emit_ctx: calls left before stop_ is requested
+  std::size_t budget_ = 0;  // emit_ctx: calls left before stop_ is requested
   std::stop_source* stop_ = nullptr;
-  sigs::sync_signal<int> sig_;          // last: destroyed first, while the rest is alive
+  sigs::sync_signal<int> sig_;  // last: destroyed first, while the rest is alive
 };
 
 }  // namespace sigs_test

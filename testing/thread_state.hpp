@@ -30,7 +30,7 @@ inline char thread_state(long tid) {
   std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/stat");
   std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const std::size_t paren = stat.rfind(')');
-  return paren == std::string::npos || paren + 2 >= stat.size() ? 0 : stat[paren + 2];
+  return paren == std::string::npos || paren + 2 >= stat.size() ? '\0' : stat[paren + 2];
 }
 
 /// Yields until `tid` is set (non-zero: the thread has stored its this_tid()), then until

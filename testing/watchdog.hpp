@@ -61,8 +61,8 @@ class watchdog {
     std::unique_lock<std::mutex> lock(mutex_);
     if (cv_.wait_for(lock, limit, [this] { return disarmed_; })) return;
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(limit).count();
-    std::fprintf(stderr, "\nwatchdog: %s: still waiting for %s after %lld ms; aborting\n", test_.c_str(),
-                 what_.c_str(), static_cast<long long>(ms));
+    std::fprintf(stderr, "\nwatchdog: %s: still waiting for %s after %lld ms; aborting\n", test_.c_str(), what_.c_str(),
+                 static_cast<long long>(ms));
     std::fflush(stderr);
     std::abort();
   }

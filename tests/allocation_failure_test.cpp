@@ -96,9 +96,8 @@ TEST(AllocationFailure, AFailureThatCannotBeRecordedInTheCompletionIsStillCounte
   EXPECT_EQ(sig.stats().delivered, 1u);
 
   // The worker survived and the next failure is recorded in full.
-  sigs::listener_id other = sig.add_listener_with_err([](const int& v) -> std::error_code {
-    return v == 2 ? make_error_code(errc::backpressure) : std::error_code{};
-  });
+  sigs::listener_id other = sig.add_listener_with_err(
+      [](const int& v) -> std::error_code { return v == 2 ? make_error_code(errc::backpressure) : std::error_code{}; });
   ASSERT_TRUE(other);
   auto c2 = sig.emit_tracked(2);
   c2.wait();
@@ -106,7 +105,6 @@ TEST(AllocationFailure, AFailureThatCannotBeRecordedInTheCompletionIsStillCounte
   EXPECT_EQ(c2.error(), errc::backpressure);
   EXPECT_EQ(pool.stats().exceptions, 0u);
 }
-
 
 // Found by this test, fixed (docs/regressions.md): add_listener leaked its entry and
 // left size() counting it when the new snapshot could not be allocated, and could throw

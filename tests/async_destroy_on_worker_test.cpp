@@ -30,7 +30,7 @@ TEST(AsyncDestroyOnWorker, WaitsForEmissionsRunningOnOtherWorkersWhenNothingIsQu
   sigs::worker_pool pool({.threads = 2, .queue_capacity = 16});
   sigs::signal_options o;
   o.pool = &pool;
-  auto sig = std::make_unique<sigs::async_signal<int>>(o);
+  auto sig = std::make_unique<sigs::async_signal<int> >(o);
   std::latch entered(1);
   std::atomic<bool> release{false};
   std::atomic<bool> finished{false};

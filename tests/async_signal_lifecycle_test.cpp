@@ -7,6 +7,7 @@
 // measures time.
 #include <sigs/sigs.hpp>
 
+#include <testing/pool_options.hpp>
 #include <testing/thread_state.hpp>
 #include <testing/watchdog.hpp>
 
@@ -32,19 +33,11 @@ using sigs::async_signal;
 using sigs::errc;
 using sigs::overflow_policy;
 using sigs::shutdown_mode;
+using sigs::testing::on;
 using sigs::testing::watchdog;
 using task = sigs::worker_pool::task;
 
 constexpr auto hang_limit = 10s;
-
-sigs::signal_options on(sigs::worker_pool& pool, overflow_policy policy = overflow_policy::block,
-                        std::size_t capacity = 0) {
-  sigs::signal_options o;
-  o.pool = &pool;
-  o.overflow = policy;
-  o.queue_capacity = capacity;
-  return o;
-}
 
 /// Parks whoever calls block() until open().
 struct hold {
@@ -259,8 +252,7 @@ TYPED_TEST(AsyncCapacity, CallerRunsKeepsThePoolsShareWithinTheCapacityUnderConc
     }
     const int now = ++on_pool;
     int most = most_on_pool.load();
-    while (now > most && !most_on_pool.compare_exchange_weak(most, now)) {
-    }
+    while (now > most && !most_on_pool.compare_exchange_weak(most, now)) {}
     for (int i = 0; i < 20; ++i) std::this_thread::yield();  // long enough to overlap
     --on_pool;
     ran_on_pool++;

@@ -3,6 +3,8 @@
 // accounting invariant delivered + dropped + skipped == emitted x listeners.
 #include <sigs/sigs.hpp>
 
+#include <testing/pool_options.hpp>
+
 #include <gtest/gtest.h>
 
 #include <array>
@@ -28,15 +30,7 @@ using namespace std::chrono_literals;
 using sigs::async_signal;
 using sigs::errc;
 using sigs::overflow_policy;
-
-sigs::signal_options on(sigs::worker_pool& pool, overflow_policy policy = overflow_policy::block,
-                        std::size_t capacity = 0) {
-  sigs::signal_options o;
-  o.pool = &pool;
-  o.overflow = policy;
-  o.queue_capacity = capacity;
-  return o;
-}
+using sigs::testing::on;
 
 /// A gate listeners can wait on, so a test controls when workers are busy.
 struct gate {
@@ -639,8 +633,8 @@ value_listener_err<T> on_value_err(std::function<std::error_code(const T&)> f) {
 template <class F>
 class AsyncPaths : public ::testing::Test {};
 
-using Flavors = ::testing::Types<flavor<int, false>, flavor<int, true>, flavor<std::string, false>,
-                                 flavor<std::string, true>>;
+using Flavors =
+    ::testing::Types<flavor<int, false>, flavor<int, true>, flavor<std::string, false>, flavor<std::string, true>>;
 TYPED_TEST_SUITE(AsyncPaths, Flavors);
 
 TYPED_TEST(AsyncPaths, QueueCapacityReachedWithRejectDropsTheEmission) {
@@ -904,7 +898,8 @@ TYPED_TEST(AsyncPaths, FailuresHelpersAndTheEnvelopeCache) {
   auto failures = c.failures();
   ASSERT_EQ(failures.size(), 2u);
   for (const auto& f : failures) {
-    EXPECT_EQ(f.error, f.key == "t" ? std::error_code(errc::listener_exception) : std::error_code(errc::listener_error));
+    EXPECT_EQ(f.error,
+              f.key == "t" ? std::error_code(errc::listener_exception) : std::error_code(errc::listener_error));
   }
   // Three emissions in flight at once (none can finish before the hold opens), so three
   // envelopes; the cache keeps two and frees the third.
@@ -1085,7 +1080,7 @@ TEST_P(AsyncAccounting, EveryDeliveryIsMadeDroppedOrSkippedWhileListenersAreRemo
   constexpr int cycles = 60;               // the churner's remove / re-add rounds, at least
   constexpr int max_cycles = 20000;        // ... and at most, while no emission has met a removal
   constexpr int max_per_emitter = 100000;  // a bound on the values each emitter can use
-  constexpr auto values = static_cast<std::size_t>(emitters * max_per_emitter);
+  constexpr auto values = static_cast<std::size_t>(emitters) * max_per_emitter;
   for (bool shutdown_midway : {false, true}) {
     SCOPED_TRACE(::testing::Message() << "shutdown_midway=" << shutdown_midway);
     const bool failed_before = ::testing::Test::HasFailure();
@@ -1267,7 +1262,8 @@ TEST_P(AsyncAccounting, EveryDeliveryIsMadeDroppedOrSkippedWhileListenersAreRemo
 }
 
 INSTANTIATE_TEST_SUITE_P(Policies, AsyncAccounting,
-                         ::testing::Values(overflow_policy::block, overflow_policy::reject, overflow_policy::caller_runs),
+                         ::testing::Values(overflow_policy::block, overflow_policy::reject,
+                                           overflow_policy::caller_runs),
                          [](const auto& info) {
                            switch (info.param) {
                              case overflow_policy::block: return std::string("block");

@@ -38,7 +38,7 @@ TEST(Context, TheEarlierDeadlineWins) {
   const context a = context().with_deadline(late);
   ASSERT_TRUE(a.deadline());
   EXPECT_EQ(*a.deadline(), late);
-  EXPECT_EQ(*a.with_deadline(early).deadline(), early);  // earlier: replaces
+  EXPECT_EQ(*a.with_deadline(early).deadline(), early);     // earlier: replaces
   EXPECT_EQ(*a.with_deadline(late + 1h).deadline(), late);  // later: ignored
   EXPECT_EQ(*a.with_deadline(late).deadline(), late);
   EXPECT_EQ(*a.deadline(), late);  // the original is unchanged

@@ -23,8 +23,8 @@
 namespace {
 
 // Per-thread switches of the policy (every test here drives the core on one thread).
-thread_local int spurious_failures = 0;                 // weak CASes still to fail
-thread_local int weak_cas_calls = 0;                    // weak CASes attempted
+thread_local int spurious_failures = 0;              // weak CASes still to fail
+thread_local int weak_cas_calls = 0;                 // weak CASes attempted
 thread_local std::function<void()> before_next_cas;  // run once, before the next CAS
 
 void run_cas_hook() {
@@ -38,8 +38,7 @@ struct flaky_atomics {
   template <class T>
   class atomic : public std::atomic<T> {
    public:
-    bool compare_exchange_weak(T& expected, T desired, std::memory_order success,
-                               std::memory_order failure) noexcept {
+    bool compare_exchange_weak(T& expected, T desired, std::memory_order success, std::memory_order failure) noexcept {
       run_cas_hook();
       ++weak_cas_calls;
       if (spurious_failures > 0) {
@@ -67,9 +66,7 @@ struct flaky_atomics {
     sigs::detail::std_atomics::wait(a, old);
   }
   static void notify_all(std::atomic<std::uint32_t>& a) noexcept { sigs::detail::std_atomics::notify_all(a); }
-  static bool asymmetric_fence_available() noexcept {
-    return sigs::detail::std_atomics::asymmetric_fence_available();
-  }
+  static bool asymmetric_fence_available() noexcept { return sigs::detail::std_atomics::asymmetric_fence_available(); }
   static void reader_barrier() noexcept { sigs::detail::std_atomics::reader_barrier(); }
   static void writer_barrier() noexcept { sigs::detail::std_atomics::writer_barrier(); }
 };
@@ -95,9 +92,7 @@ auto by_id(sigs::listener_id id) {
   return [v = id.value()](const entry_t& e) { return e.id == v; };
 }
 
-void emit(core_t& core, domain_t::record& rec, int value) {
-  core.emit<false, false>(rec, sigs::context{}, value);
-}
+void emit(core_t& core, domain_t::record& rec, int value) { core.emit<false, false>(rec, sigs::context{}, value); }
 
 TEST_F(FlakyCas, ARecordPushThatFailsSpuriouslyRetriesAndPublishesTheRecord) {
   domain_t d;

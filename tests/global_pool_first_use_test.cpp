@@ -22,10 +22,10 @@
 namespace {
 
 using namespace std::chrono_literals;
+using sigs::testing::watchdog;
 using sigs::testing::alloc_hooks::park_in_next_new;
 using sigs::testing::alloc_hooks::parked_in_new;
 using sigs::testing::alloc_hooks::unpark_new;
-using sigs::testing::watchdog;
 
 constexpr auto hang_limit = 10s;
 

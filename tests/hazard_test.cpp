@@ -145,8 +145,9 @@ TEST_P(HazardDomain, ScanBatchFollowsTheReadPath) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(ReadPaths, HazardDomain, ::testing::Values(false, true),
-                         [](const auto& info) { return info.param ? std::string("asymmetric_if_available") : std::string("seq_cst"); });
+INSTANTIATE_TEST_SUITE_P(ReadPaths, HazardDomain, ::testing::Values(false, true), [](const auto& info) {
+  return info.param ? std::string("asymmetric_if_available") : std::string("seq_cst");
+});
 
 // ---- chosen interleavings, replayed on one thread under a test policy ------------------
 //
@@ -261,8 +262,9 @@ void every_slot_level_is_scanned(bool allow_asymmetric) {
   std::array<int, slots + 1> values{};
   std::array<Source, slots + 1> sources;
   std::array<Counter, slots + 1> counts;
-  for (std::size_t i = 0; i <= slots; ++i) sources[i].store(&values[i], std::memory_order_relaxed);  // relaxed: one thread
-  auto expect_protected = [&](std::size_t n) {  // values[0..n) and nothing else
+  for (std::size_t i = 0; i <= slots; ++i)
+    sources[i].store(&values[i], std::memory_order_relaxed);  // relaxed: one thread
+  auto expect_protected = [&](std::size_t n) {                // values[0..n) and nothing else
     std::vector<const void*> seen, want;
     d.collect(seen);
     for (std::size_t i = 0; i < n; ++i) want.push_back(&values[i]);
@@ -303,8 +305,9 @@ TEST_P(HazardInterleaving, EveryLevelOfTheSlotStackIsScanned) {
                               sigs::detail::overflow_count<sigs::detail::std_atomics>>(GetParam());
 }
 
-INSTANTIATE_TEST_SUITE_P(ReadPaths, HazardInterleaving, ::testing::Values(false, true),
-                         [](const auto& info) { return info.param ? std::string("asymmetric_if_available") : std::string("seq_cst"); });
+INSTANTIATE_TEST_SUITE_P(ReadPaths, HazardInterleaving, ::testing::Values(false, true), [](const auto& info) {
+  return info.param ? std::string("asymmetric_if_available") : std::string("seq_cst");
+});
 
 TEST(GlobalDomain, ReadPathFollowsTheEnvironment) {
   const char* env = std::getenv("SIGS_ASYMMETRIC_FENCE");
@@ -312,7 +315,8 @@ TEST(GlobalDomain, ReadPathFollowsTheEnvironment) {
     EXPECT_FALSE(sigs::detail::global_domain().asymmetric());
   }
   EXPECT_EQ(sigs::detail::global_domain().asymmetric(), sigs::detail::std_atomics::asymmetric_fence_available());
-  std::printf("global domain read path: %s\n", sigs::detail::global_domain().asymmetric() ? "asymmetric fence" : "seq_cst exchange");
+  std::printf("global domain read path: %s\n",
+              sigs::detail::global_domain().asymmetric() ? "asymmetric fence" : "seq_cst exchange");
 }
 
 TEST(GlobalDomain, ThreadsGetDistinctRecordsAndReturnThem) {

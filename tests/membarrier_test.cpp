@@ -30,8 +30,8 @@ TEST(MembarrierDeathTest, WithoutMembarrierTheSeqCstPathIsChosen) {
           std::fprintf(stderr, "seccomp unavailable: nothing to check\n");
           std::exit(0);
         }
-        const bool seq_cst = !sigs::detail::std_atomics::asymmetric_fence_available() &&
-                             !sigs::detail::global_domain().asymmetric();
+        const bool seq_cst =
+            !sigs::detail::std_atomics::asymmetric_fence_available() && !sigs::detail::global_domain().asymmetric();
         std::exit(seq_cst && signal_round_trip() ? 0 : 1);
       },
       ::testing::ExitedWithCode(0), "");
@@ -49,7 +49,7 @@ TEST(MembarrierDeathTest, AWriterBarrierThatFailsIsFatal) {
   EXPECT_EXIT(
       {
         if (!sigs::detail::global_domain().asymmetric()) std::exit(1);  // registered here
-        std::set_terminate([] { std::exit(42); });  // exit, not abort: observable, and flushes
+        std::set_terminate([] { std::exit(42); });                      // exit, not abort: observable, and flushes
         if (!refuse_membarrier()) {
           std::fprintf(stderr, "seccomp unavailable: nothing to check\n");
           std::exit(42);

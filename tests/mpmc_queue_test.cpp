@@ -28,8 +28,7 @@ struct strict_atomics {
    public:
     T load(std::memory_order mo) const noexcept { return v_.load(mo); }
     void store(T v, std::memory_order mo) noexcept { v_.store(v, mo); }
-    bool compare_exchange_weak(T& expected, T desired, std::memory_order success,
-                               std::memory_order failure) noexcept {
+    bool compare_exchange_weak(T& expected, T desired, std::memory_order success, std::memory_order failure) noexcept {
       return v_.compare_exchange_weak(expected, desired, success, failure);
     }
     T fetch_or(T v, std::memory_order mo) noexcept { return v_.fetch_or(v, mo); }
@@ -307,7 +306,6 @@ TYPED_TEST(MpmcQueueTest, CloseDuringPushesLosesNothing) {
   EXPECT_EQ(static_cast<long>(q.popped()), accepted.load());
   EXPECT_EQ(popped_sum.load(), accepted_sum.load());
 }
-
 
 // Positions are 64-bit whatever the width of std::size_t: the closed bit is the top bit of
 // the enqueue position, which a 32-bit position would reach after 2^31 pushes, and then

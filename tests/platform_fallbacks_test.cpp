@@ -47,8 +47,7 @@ std::atomic<bool> membarrier_go{false};
 
 void on_membarrier(int, siginfo_t*, void* context) {
   membarrier_parked.store(true);
-  while (!membarrier_go.load()) {
-  }
+  while (!membarrier_go.load()) {}
   auto* uc = static_cast<ucontext_t*>(context);
 #if defined(__x86_64__)
   uc->uc_mcontext.gregs[REG_RAX] = -ENOSYS;

@@ -109,8 +109,7 @@ struct test_atomics : sigs::detail::std_atomics {
       if (before_next_store) std::exchange(before_next_store, nullptr)();  // one-shot
       std::atomic<T>::store(v, order);
     }
-    bool compare_exchange_weak(T& expected, T desired, std::memory_order success,
-                               std::memory_order failure) noexcept {
+    bool compare_exchange_weak(T& expected, T desired, std::memory_order success, std::memory_order failure) noexcept {
       ++weak_cas_calls;
       if (spurious_failures > 0) {
         --spurious_failures;
@@ -288,7 +287,7 @@ TEST_F(PoolCore, ADrainingWorkerWaitsForATaskStillBeingPublishedAndRunsIt) {
     core.worker_loop(hooks);
   });
   while (sleeps.load() == 0) std::this_thread::yield();  // the worker waits for work
-  before_next_store = [&] {  // the cell is claimed, not yet published
+  before_next_store = [&] {                              // the cell is claimed, not yet published
     core.request_stop(pool_state::draining);
     // Woken, the worker reads the state, then looks for the cell (two loads) and checks
     // whether the queue is drained (two more): it saw a claimed cell and went back to sleep.

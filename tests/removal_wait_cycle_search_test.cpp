@@ -68,8 +68,8 @@ TEST_P(CycleSearch, ACycleGoneAtTheSecondLookIsNotRefused) {
   int yields = 0;
   hooked_atomics::on_yield = [&] { ++yields; };
   EXPECT_TRUE(d.wait_for_calls(self, l2, l2_deep, 0));
-  EXPECT_EQ(looks, 2);   // one look saw the cycle, the next one did not
-  EXPECT_EQ(yields, 1);  // then one more round found nobody calling L2
+  EXPECT_EQ(looks, 2);                     // one look saw the cycle, the next one did not
+  EXPECT_EQ(yields, 1);                    // then one more round found nobody calling L2
   EXPECT_EQ(self.waiting_for.load(), 0u);  // the wait is withdrawn
 
   // The same graph, seen twice: refused.

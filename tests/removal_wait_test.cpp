@@ -159,7 +159,7 @@ TEST(RemovalWait, ATrueCycleOfWaitsBetweenDeepCallsIsRefusedInsteadOfHanging) {
   std::barrier both_inside(2);
   std::atomic<int> refused{0}, ended{0};
   constexpr int depth = 10;
-  thread_local int who = -1;  // which cycle listener this thread runs
+  thread_local int who = -1;                // which cycle listener this thread runs
   sig.add_listener([&](const int& level) {  // the nester
     if (level + 1 < depth) sig.emit(level + 1);
   });
@@ -308,8 +308,7 @@ TEST_P(RemovalWaitOfADeadListener, WaitsForTheCallStillRunning) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Kinds, RemovalWaitOfADeadListener,
-                         ::testing::Values(kill_by::fired, kill_by::removed, kill_by::reset),
-                         [](const auto& info) {
+                         ::testing::Values(kill_by::fired, kill_by::removed, kill_by::reset), [](const auto& info) {
                            switch (info.param) {
                              case kill_by::fired: return "Fired";
                              case kill_by::removed: return "Removed";
@@ -419,8 +418,7 @@ TEST(RemovalWait, AHigherPriorityWaiterOnTheSameCpuDoesNotLivelockTheCaller) {
     inside.count_down();  // wakes the waiter, which preempts us at once
     // Busy work: the waiter is certainly waiting before this ends.
     const auto until = std::chrono::steady_clock::now() + 50ms;
-    while (std::chrono::steady_clock::now() < until) {
-    }
+    while (std::chrono::steady_clock::now() < until) {}
     body_done.store(true, std::memory_order_release);  // pairs with the waiter's acquire
   });
   std::atomic<int> setup_failed{0};

@@ -58,9 +58,8 @@ TEST(SyncSignalStress, EmittersRacingAddRemoveReset) {
       switch (rng() % 5) {
         case 0:
         case 1:
-          ids.push_back(sig.add_listener([&calls, t = tracked(&live_objects)](const int& v) {
-            calls.fetch_add(v, std::memory_order_relaxed);
-          }));
+          ids.push_back(sig.add_listener(
+              [&calls, t = tracked(&live_objects)](const int& v) { calls.fetch_add(v, std::memory_order_relaxed); }));
           break;
         case 2:
           if (!ids.empty()) {
@@ -69,7 +68,8 @@ TEST(SyncSignalStress, EmittersRacingAddRemoveReset) {
           }
           break;
         case 3:
-          sig.add_once([&calls, t = tracked(&live_objects)](const int&) { calls.fetch_add(1, std::memory_order_relaxed); });
+          sig.add_once(
+              [&calls, t = tracked(&live_objects)](const int&) { calls.fetch_add(1, std::memory_order_relaxed); });
           break;
         case 4:
           if (rng() % 16 == 0) {
@@ -108,8 +108,7 @@ TEST(SyncSignalStress, OnceListenersFireExactlyOnceUnderConcurrentEmits) {
     for (int t = 0; t < emitters; ++t) {
       threads.emplace_back([&] {
         ready.fetch_add(1);
-        while (ready.load() < emitters) {
-        }
+        while (ready.load() < emitters) {}
         sig.emit(0);
         // Semantics 4: gone from size() before the emit that fired it returns. Every once
         // listener has fired by the time *some* emit returns; each emitter saw its own.

@@ -167,10 +167,12 @@ TEST(SyncSignal, OnceListenerIsGoneBeforeTheEmitThatFiredItReturns) {
   sync_signal<int> sig;
   std::size_t size_inside = 99;
   bool key_inside = true;
-  sig.add_once_with_key([&](const int&) {
-    size_inside = sig.size();
-    key_inside = sig.has_key("o");
-  }, "o");
+  sig.add_once_with_key(
+      [&](const int&) {
+        size_inside = sig.size();
+        key_inside = sig.has_key("o");
+      },
+      "o");
   sig.emit(0);
   EXPECT_EQ(size_inside, 0u);
   EXPECT_FALSE(key_inside);
@@ -190,8 +192,16 @@ TEST(SyncSignal, OnceListenerFiresOnceEvenWhenReEmittedFromItself) {
 TEST(SyncSignal, ErrorAwareOnceForms) {
   sync_signal<int> sig;
   int a = 0, b = 0;
-  sig.add_once_with_err([&](const int&) -> std::error_code { ++a; return errc::listener_error; });
-  sig.add_once_with_err_and_key([&](const int&) -> std::error_code { ++b; return {}; }, "b");
+  sig.add_once_with_err([&](const int&) -> std::error_code {
+    ++a;
+    return errc::listener_error;
+  });
+  sig.add_once_with_err_and_key(
+      [&](const int&) -> std::error_code {
+        ++b;
+        return {};
+      },
+      "b");
   EXPECT_TRUE(sig.metadata("b")->is_error_aware);
   auto r = sig.try_emit(0);
   EXPECT_EQ(r.error, errc::listener_error);
@@ -208,10 +218,12 @@ TEST(SyncSignal, TryEmitStopsAtFirstErrorAndReportsWhere) {
   sync_signal<int> sig;
   std::vector<int> calls;
   sig.add_listener([&](const int&) { calls.push_back(0); }, "zero");
-  auto bad = sig.add_listener_with_err([&](const int& v) -> std::error_code {
-    calls.push_back(1);
-    return v > 0 ? std::make_error_code(std::errc::invalid_argument) : std::error_code{};
-  }, "one");
+  auto bad = sig.add_listener_with_err(
+      [&](const int& v) -> std::error_code {
+        calls.push_back(1);
+        return v > 0 ? std::make_error_code(std::errc::invalid_argument) : std::error_code{};
+      },
+      "one");
   sig.add_listener([&](const int&) { calls.push_back(2); }, "two");
 
   auto ok = sig.try_emit(0);
@@ -293,7 +305,10 @@ TEST(SyncSignal, CancelledContextStopsBeforeTheNextListener) {
   std::stop_source stop;
   std::vector<int> calls;
   sig.add_listener([&](const int&) { calls.push_back(0); });
-  sig.add_listener([&](const int&) { calls.push_back(1); stop.request_stop(); });
+  sig.add_listener([&](const int&) {
+    calls.push_back(1);
+    stop.request_stop();
+  });
   sig.add_listener([&](const int&) { calls.push_back(2); }, "late");
   sigs::context ctx(stop.get_token());
   auto r = sig.try_emit(ctx, 0);
@@ -348,10 +363,12 @@ TEST(SyncSignal, TryEmitWithALiveContextStopsAtTheFirstError) {
   std::stop_source stop;
   std::vector<int> calls;
   sig.add_listener([&](const int&) { calls.push_back(0); });
-  auto bad = sig.add_listener_with_err([&](const int&) -> std::error_code {
-    calls.push_back(1);
-    return errc::listener_error;
-  }, "bad");
+  auto bad = sig.add_listener_with_err(
+      [&](const int&) -> std::error_code {
+        calls.push_back(1);
+        return errc::listener_error;
+      },
+      "bad");
   sig.add_listener([&](const int&) { calls.push_back(2); });
   auto r = sig.try_emit(sigs::context(stop.get_token()).with_timeout(std::chrono::hours(1)), 0);
   EXPECT_EQ(r.error, errc::listener_error);
@@ -395,7 +412,10 @@ TEST(SyncSignal, RemovalFromInsideAListenerSkipsItInTheSameEmission) {
   sync_signal<int> sig;
   std::vector<int> calls;
   sigs::listener_id later;
-  sig.add_listener([&](const int&) { calls.push_back(0); sig.remove_listener(later); });
+  sig.add_listener([&](const int&) {
+    calls.push_back(0);
+    sig.remove_listener(later);
+  });
   later = sig.add_listener([&](const int&) { calls.push_back(1); });
   sig.emit(0);
   sig.emit(0);
@@ -406,7 +426,10 @@ TEST(SyncSignal, ListenerCanRemoveItself) {
   sync_signal<int> sig;
   int calls = 0;
   sigs::listener_id self;
-  self = sig.add_listener([&](const int&) { ++calls; EXPECT_FALSE(sig.remove_listener(self)); });
+  self = sig.add_listener([&](const int&) {
+    ++calls;
+    EXPECT_FALSE(sig.remove_listener(self));
+  });
   sig.emit(0);
   sig.emit(0);
   EXPECT_EQ(calls, 1);
@@ -427,7 +450,10 @@ TEST(SyncSignal, AddFromInsideAListenerIsNotSeenByTheRunningEmission) {
 TEST(SyncSignal, ResetDuringEmitStopsTheRest) {
   sync_signal<int> sig;
   std::vector<int> calls;
-  sig.add_listener([&](const int&) { calls.push_back(0); sig.reset(); });
+  sig.add_listener([&](const int&) {
+    calls.push_back(0);
+    sig.reset();
+  });
   sig.add_listener([&](const int&) { calls.push_back(1); });
   sig.emit(0);
   EXPECT_EQ(calls, std::vector<int>{0});
@@ -441,8 +467,14 @@ TEST(SyncSignal, NestedEmitsPastTheSlotStackStillWork) {
   sync_signal<int> a, b;
   constexpr int depth = 40;
   int a_calls = 0, b_calls = 0;
-  a.add_listener([&](const int& d) { ++a_calls; if (d < depth) b.emit(d + 1); });
-  b.add_listener([&](const int& d) { ++b_calls; if (d < depth) a.emit(d + 1); });
+  a.add_listener([&](const int& d) {
+    ++a_calls;
+    if (d < depth) b.emit(d + 1);
+  });
+  b.add_listener([&](const int& d) {
+    ++b_calls;
+    if (d < depth) a.emit(d + 1);
+  });
   a.emit(0);
   EXPECT_EQ(a_calls + b_calls, depth + 1);
   // Writers inside the deep nest: add/remove at every level while overflow readers exist.
@@ -509,7 +541,10 @@ TEST(SyncSignal, RemoveAndWaitOfAnotherListenerFromInsideOneWorks) {
   sync_signal<int> sig;
   std::vector<int> calls;
   std::error_code inner = errc::not_found;
-  sig.add_listener([&](const int&) { calls.push_back(0); inner = sig.remove_listener_and_wait("b"); });
+  sig.add_listener([&](const int&) {
+    calls.push_back(0);
+    inner = sig.remove_listener_and_wait("b");
+  });
   sig.add_listener([&](const int&) { calls.push_back(1); }, "b");
   sig.emit(0);
   EXPECT_FALSE(inner);
@@ -522,9 +557,9 @@ TEST(SyncSignal, MetadataReportsWhatItKnows) {
   opts.metrics = true;
   sync_signal<int> sig(opts);
   auto before = std::chrono::system_clock::now();
-  auto id = sig.add_listener_with_err([](const int& v) -> std::error_code {
-    return v ? std::error_code(errc::listener_error) : std::error_code{};
-  }, "k");
+  auto id = sig.add_listener_with_err(
+      [](const int& v) -> std::error_code { return v ? std::error_code(errc::listener_error) : std::error_code{}; },
+      "k");
   auto md = sig.metadata("k");
   ASSERT_TRUE(md);
   EXPECT_EQ(md->id, id);
@@ -570,6 +605,7 @@ TEST(SyncSignal, ScopedListenerRemovesOnScopeExit) {
     EXPECT_EQ(sig.size(), 1u);
     sig.emit(0);
     sigs::scoped_listener moved(std::move(guard));
+    // NOLINTNEXTLINE(bugprone-use-after-move,clang-analyzer-cplusplus.Move): the moved-from state is specified
     EXPECT_FALSE(guard.id());
     EXPECT_TRUE(moved.id());
   }
@@ -659,7 +695,7 @@ TEST(SyncSignal, DestroyingListenersThatTouchTheSignalFromTheirDestructor) {
 TEST(SyncSignal, PayloadIsPassedByReferenceWithoutCopies) {
   struct counted {
     int* copies;
-    counted(int* c) : copies(c) {}
+    explicit counted(int* c) : copies(c) {}
     counted(const counted& o) : copies(o.copies) { ++*copies; }
   };
   int copies = 0;

@@ -54,12 +54,16 @@ TEST(Task, SmallCallablesAreInlineLargeOrOveralignedOrThrowingMoveOnHeap) {
     throwing_move(throwing_move&&) noexcept(false) {}
     void operator()() {}
   };
-  std::array<char, 48> fits{};
-  std::array<char, 49> too_big{};
-  auto small = [fits] { (void)fits; };
-  auto large = [too_big] { (void)too_big; };
-  static_assert(task::stored_inline<decltype(small)>);
-  static_assert(!task::stored_inline<decltype(large)>);
+  struct fits {
+    std::array<char, 48> bytes;
+    void operator()() {}
+  };
+  struct too_big {
+    std::array<char, 49> bytes;
+    void operator()() {}
+  };
+  static_assert(task::stored_inline<fits>);
+  static_assert(!task::stored_inline<too_big>);
   static_assert(!task::stored_inline<overaligned>);
   static_assert(!task::stored_inline<throwing_move>);
   static_assert(sizeof(task) == 64);
@@ -69,7 +73,8 @@ TEST(Task, SmallCallablesAreInlineLargeOrOveralignedOrThrowingMoveOnHeap) {
   payload[31] = 5;
   task heap = [&calls, payload] { calls += payload[31]; };
   task moved = std::move(heap);
-  EXPECT_FALSE(heap);  // NOLINT(bugprone-use-after-move): the moved-from state is specified
+  // NOLINTNEXTLINE(bugprone-use-after-move,clang-analyzer-cplusplus.Move): the moved-from state is specified
+  EXPECT_FALSE(heap);
   moved.run();
   EXPECT_EQ(calls, 5);
   task a = overaligned{};
@@ -154,6 +159,7 @@ TEST(Task, TargetGivesTheCallableOfExactlyThatType) {
   EXPECT_EQ(a.target<small>(), nullptr);  // empty after run
   task moved = small{&out, 1};
   task c = std::move(moved);
+  // NOLINTNEXTLINE(bugprone-use-after-move,clang-analyzer-cplusplus.Move): the moved-from state is specified
   EXPECT_EQ(moved.target<small>(), nullptr);
   EXPECT_NE(c.target<small>(), nullptr);
 }
@@ -171,13 +177,17 @@ TEST(Task, RunDoesNotCallTheHook) {
 
 TEST(Task, DestroyingOrAssigningOverAnUnrunTaskDiscardsIt) {
   int drops = 0;
-  { task t = task::with_discard([] {}, [&] { ++drops; }); }
+  {
+    task t = task::with_discard([] {}, [&] { ++drops; });
+  }
   EXPECT_EQ(drops, 1);
   task t = task::with_discard([] {}, [&] { ++drops; });
   t = task([] {});
   EXPECT_EQ(drops, 2);
   std::array<char, 64> pad{};
-  { task big = task::with_discard([pad] { (void)pad; }, [&] { ++drops; }); }
+  {
+    task big = task::with_discard([pad] { (void)pad; }, [&] { ++drops; });
+  }
   EXPECT_EQ(drops, 3);
 }
 
@@ -240,7 +250,7 @@ TEST(Task, ACallableWhoseCopyThrowsLeavesNothingBehind) {
   int left = 0;
   int runs = 0;
   throws_on_copy f(&left, &runs);
-  EXPECT_THROW(task{f}, std::runtime_error);                       // copied from an lvalue
+  EXPECT_THROW(task{f}, std::runtime_error);  // copied from an lvalue
   left = 0;
   EXPECT_THROW(task{throws_on_copy(&left, &runs)}, std::runtime_error);  // "moved" (a copy)
   int drops = 0;

@@ -127,14 +127,14 @@ TEST(ThreadRecord, EmissionsDuringThreadExitNeverUseARecordAnotherThreadHolds) {
   constexpr int total = 2000;
   constexpr int live = 8;
   run_threads(total, live, [&] {
-    at_exit.sig = &sig;                      // emits during the C++ thread_local destructors
+    at_exit.sig = &sig;                     // emits during the C++ thread_local destructors
     ::pthread_setspecific(late_key, &sig);  // and again after the library's key destructor
     sig.emit(1);
   });
   ::pthread_key_delete(late_key);
   const std::size_t after = global_domain().record_count();
-  std::printf("records: %zu before, %zu after %d threads (%d at a time) emitting at exit twice\n", before, after,
-              total, live);
+  std::printf("records: %zu before, %zu after %d threads (%d at a time) emitting at exit twice\n", before, after, total,
+              live);
   EXPECT_EQ(calls.load(), 3L * total);
   EXPECT_EQ(users.violations(), 0);
   EXPECT_LE(after, before + live);

@@ -8,18 +8,16 @@
 
 namespace {
 
-static_assert(SIGS_VERSION_MAJOR >= 0 && SIGS_VERSION_MINOR >= 0 && SIGS_VERSION_PATCH >= 0);
 static_assert(SIGS_VERSION_MINOR < 100 && SIGS_VERSION_PATCH < 100);  // SIGS_VERSION's encoding
-static_assert(SIGS_VERSION ==
-              SIGS_VERSION_MAJOR * 10000 + SIGS_VERSION_MINOR * 100 + SIGS_VERSION_PATCH);
+// NOLINTNEXTLINE(misc-redundant-expression): both sides are literals once the macros expand
+static_assert(SIGS_VERSION == SIGS_VERSION_MAJOR * 10000 + SIGS_VERSION_MINOR * 100 + SIGS_VERSION_PATCH);
 static_assert(sigs::version.major == SIGS_VERSION_MAJOR);
 static_assert(sigs::version.minor == SIGS_VERSION_MINOR);
 static_assert(sigs::version.patch == SIGS_VERSION_PATCH);
 static_assert(std::string_view(sigs::version.string) == SIGS_VERSION_STRING);
 
 TEST(Version, StringIsMajorDotMinorDotPatch) {
-  const std::string expected = std::to_string(SIGS_VERSION_MAJOR) + "." +
-                               std::to_string(SIGS_VERSION_MINOR) + "." +
+  const std::string expected = std::to_string(SIGS_VERSION_MAJOR) + "." + std::to_string(SIGS_VERSION_MINOR) + "." +
                                std::to_string(SIGS_VERSION_PATCH);
   EXPECT_EQ(std::string(SIGS_VERSION_STRING), expected);
   EXPECT_EQ(std::string(sigs::version.string), expected);

@@ -445,8 +445,7 @@ TEST(WorkerPool, BlockingSubmitReturnsDeadlineExceededWhenNoRoomInTime) {
   std::atomic<int> ran{0};
   park_and_fill(pool, g, ran);
   task t = [] {};
-  EXPECT_EQ(pool.submit(t, sigs::context().with_timeout(std::chrono::milliseconds(1))),
-            errc::deadline_exceeded);
+  EXPECT_EQ(pool.submit(t, sigs::context().with_timeout(std::chrono::milliseconds(1))), errc::deadline_exceeded);
   EXPECT_TRUE(t);
   g.open();
   pool.shutdown();
@@ -566,13 +565,13 @@ TEST(WorkerPool, StressTinyQueueEveryTaskRunsExactlyOnce) {
   worker_pool pool(opts(3, 2));
   constexpr int producers = 4;
   constexpr int per_producer = 1500;
-  std::vector<std::atomic<int>> runs(producers * per_producer);
+  std::vector<std::atomic<int>> runs(std::size_t{producers} * per_producer);
   std::atomic<std::uint64_t> caller_ran{0};
   std::vector<std::thread> threads;
   for (int p = 0; p < producers; ++p) {
     threads.emplace_back([&, p] {
       for (int i = 0; i < per_producer; ++i) {
-        const auto id = static_cast<std::size_t>(p * per_producer + i);
+        const auto id = static_cast<std::size_t>(p) * per_producer + i;
         task t = [&runs, id] { runs[id].fetch_add(1, std::memory_order_relaxed); };
         if (p % 2 == 0) {
           EXPECT_FALSE(pool.submit(t));
@@ -599,13 +598,13 @@ TEST(WorkerPool, StressShutdownWhileSubmittingLosesNothing) {
   worker_pool pool(opts(2, 4));
   constexpr int producers = 3;
   constexpr int per_producer = 2000;
-  std::vector<std::atomic<int>> ended(producers * per_producer);  // runs + discards
-  std::vector<std::atomic<int>> ran(producers * per_producer);
+  std::vector<std::atomic<int>> ended(std::size_t{producers} * per_producer);  // runs + discards
+  std::vector<std::atomic<int>> ran(std::size_t{producers} * per_producer);
   std::vector<std::thread> threads;
   for (int p = 0; p < producers; ++p) {
     threads.emplace_back([&, p] {
       for (int i = 0; i < per_producer; ++i) {
-        const auto id = static_cast<std::size_t>(p * per_producer + i);
+        const auto id = static_cast<std::size_t>(p) * per_producer + i;
         task t = task::with_discard(
             [&, id] {
               ran[id].fetch_add(1);
@@ -652,7 +651,7 @@ TEST(WorkerPoolDeathTest, ExitFromATaskOfTheGlobalPoolExitsCleanly) {
           std::exit(7);
         };
         if (!worker_pool::global().submit(t)) {
-          submitted.store(true, std::memory_order_release);  // pairs with the task's acquire
+          submitted.store(true, std::memory_order_release);             // pairs with the task's acquire
           for (;;) std::this_thread::sleep_for(std::chrono::hours(1));  // the task ends it
         }
       },
@@ -670,8 +669,7 @@ TEST(WorkerPoolDeathTest, AGlobalPoolThatCannotBeBuiltThrowsFromGlobal) {
           try {
             (void)worker_pool::global();
             ok = false;
-          } catch (const std::length_error&) {
-          }
+          } catch (const std::length_error&) {}
         }
         ok = ok && !worker_pool::set_global_threads(1);
         std::exit(ok ? 3 : 4);

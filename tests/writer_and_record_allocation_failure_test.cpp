@@ -106,22 +106,24 @@ TEST(WriterAllocationFailure, AWriteWhoseScanCannotListTheHazardsStillCompletes)
     bool reached = false;
     sigs::listener_id late;
     std::size_t size_inside = 0;
-    ASSERT_TRUE(sig.add_listener([&](const int& v) {
-      if (v != 0) return;
-      for (std::size_t i = 0; i < warm_up; ++i) ASSERT_TRUE(sig.add_listener([](const int&) {}));
-      const int failed_before = failed.load();
-      fail_at = n;
-      try {
-        late = sig.add_listener([&](const int&) { ++late_calls; }, "late");
-      } catch (const std::bad_alloc&) {
-        threw = true;
-      }
-      reached = fail_at.exchange(0) == 0;
-      size_inside = sig.size();
-      if (reached) {
-        EXPECT_EQ(failed.load() - failed_before, 1);
-      }
-    }, "outer"));
+    ASSERT_TRUE(sig.add_listener(
+        [&](const int& v) {
+          if (v != 0) return;
+          for (std::size_t i = 0; i < warm_up; ++i) ASSERT_TRUE(sig.add_listener([](const int&) {}));
+          const int failed_before = failed.load();
+          fail_at = n;
+          try {
+            late = sig.add_listener([&](const int&) { ++late_calls; }, "late");
+          } catch (const std::bad_alloc&) {
+            threw = true;
+          }
+          reached = fail_at.exchange(0) == 0;
+          size_inside = sig.size();
+          if (reached) {
+            EXPECT_EQ(failed.load() - failed_before, 1);
+          }
+        },
+        "outer"));
     sig.emit(0);
     sig.emit(1);
     const std::size_t expected_size = 1 + warm_up;

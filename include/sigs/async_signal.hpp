@@ -91,11 +91,8 @@ class async_signal : public detail::basic_signal<T> {
   /// block policy). The pool must outlive the signal.
   async_signal() : async_signal(signal_options{}) {}
   explicit async_signal(const signal_options& options)
-      : base(options),
-        pool_(options.pool ? *options.pool : worker_pool::global()),
-        capacity_(options.queue_capacity),
-        policy_(options.overflow),
-        cache_(std::max<std::size_t>(options.envelope_cache, 2)) {}
+      : base(options), pool_(options.pool ? *options.pool : worker_pool::global()), capacity_(options.queue_capacity),
+        policy_(options.overflow), cache_(std::max<std::size_t>(options.envelope_cache, 2)) {}
   ///@}
 
   /// Waits until no emission of this signal is in flight, then frees everything.
@@ -149,7 +146,9 @@ class async_signal : public detail::basic_signal<T> {
   /// context's error if it is already done; nothing is queued then, and the call is counted
   /// in stats().rejected. Otherwise returns an empty code and the emission proceeds as emit().
   std::error_code try_emit(const T& payload) { return submit(detail::no_context, payload, nullptr, mode::try_only); }
-  std::error_code try_emit(const context& ctx, const T& payload) { return submit(ctx, payload, nullptr, mode::try_only); }
+  std::error_code try_emit(const context& ctx, const T& payload) {
+    return submit(ctx, payload, nullptr, mode::try_only);
+  }
   ///@}
 
   ///@{
@@ -428,8 +427,9 @@ class async_signal : public detail::basic_signal<T> {
     outcome o;
     {
       delivery_scope delivering(this);
-      o = delivery::run_listeners(core_, detail::local_record(), s.snap, detail::no_context, s.payload, nullptr,
-                                  [&next] { return next++; }, [](std::error_code) {});
+      o = delivery::run_listeners(
+          core_, detail::local_record(), s.snap, detail::no_context, s.payload, nullptr, [&next] { return next++; },
+          [](std::error_code) {});
     }
     o.claimed = s.snap->size();  // every index, in order
     settle(s.snap, o, false);
@@ -440,9 +440,8 @@ class async_signal : public detail::basic_signal<T> {
   void release_ref(envelope& env) noexcept {
     if (!env.release_ref()) return;
     const bool on_caller = env.on_caller;
-    snapshot* snap = delivery::close(env, [this](std::size_t n, const outcome& o, bool rejected) noexcept {
-      return count_outcome(n, o, rejected);
-    });
+    snapshot* snap = delivery::close(
+        env, [this](std::size_t n, const outcome& o, bool rejected) noexcept { return count_outcome(n, o, rejected); });
     recycle(&env);
     core_type::release(snap);
     unreserve(on_caller);  // last: after it, drain() may return and this signal be destroyed
@@ -509,16 +508,17 @@ class async_signal : public detail::basic_signal<T> {
     std::optional<std::stop_callback<decltype(wake)>> on_stop;
     if (ctx.stop_token().stop_possible()) on_stop.emplace(ctx.stop_token(), wake);
     const auto deadline = ctx.deadline();
-    const bool got = in_flight_.wait_reserve(capacity_, idle_mutex_, [&](std::unique_lock<std::mutex>& lock, auto ready) {
-      // ready() first: an emission that got room goes ahead even if the context ended
-      // meanwhile (its listeners then check the context as usual).
-      const auto done = [&] { return ready() || (cancellable && ctx.error()); };
-      if (deadline) {
-        idle_cv_.wait_until(lock, *deadline, done);
-      } else {
-        idle_cv_.wait(lock, done);
-      }
-    });
+    const bool got =
+        in_flight_.wait_reserve(capacity_, idle_mutex_, [&](std::unique_lock<std::mutex>& lock, auto ready) {
+          // ready() first: an emission that got room goes ahead even if the context ended
+          // meanwhile (its listeners then check the context as usual).
+          const auto done = [&] { return ready() || (cancellable && ctx.error()); };
+          if (deadline) {
+            idle_cv_.wait_until(lock, *deadline, done);
+          } else {
+            idle_cv_.wait(lock, done);
+          }
+        });
     if (got) return {};
     const std::error_code ec = ctx.error();
     return ec ? ec : std::error_code(errc::deadline_exceeded);

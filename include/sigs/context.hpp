@@ -59,9 +59,7 @@ class context {
   }
 
   /// True when this context can ever report an error; emission skips all checks otherwise.
-  [[nodiscard]] bool can_be_canceled() const noexcept {
-    return has_deadline_ || token_.stop_possible();
-  }
+  [[nodiscard]] bool can_be_canceled() const noexcept { return has_deadline_ || token_.stop_possible(); }
 
   /// The reason this context is done, or an empty error_code while it is live.
   /// Cancellation wins over an expired deadline when both hold.

@@ -44,12 +44,12 @@ struct emit_result {
 /// they are not); async signals always count `emits` (accepted emissions). The error
 /// counters are always kept, since errors are off the fast path.
 struct signal_stats {
-  std::uint64_t emits = 0;           ///< emit / try_emit calls (metrics on)
-  std::uint64_t listener_calls = 0;  ///< listener invocations (metrics on)
-  std::uint64_t errors = 0;          ///< error codes returned by listeners
-  std::uint64_t exceptions = 0;      ///< exceptions thrown by listeners
-  std::uint64_t canceled = 0;        ///< emissions stopped by their context
-  std::uint64_t handler_failures = 0;///< exceptions thrown by the error handler itself (swallowed)
+  std::uint64_t emits = 0;             ///< emit / try_emit calls (metrics on)
+  std::uint64_t listener_calls = 0;    ///< listener invocations (metrics on)
+  std::uint64_t errors = 0;            ///< error codes returned by listeners
+  std::uint64_t exceptions = 0;        ///< exceptions thrown by listeners
+  std::uint64_t canceled = 0;          ///< emissions stopped by their context
+  std::uint64_t handler_failures = 0;  ///< exceptions thrown by the error handler itself (swallowed)
 
   // Async signals only. Each listener of each accepted emission ends in exactly one of
   // delivered, dropped or skipped, so once drain() returns:

@@ -60,16 +60,16 @@ class listener_id {
 
 /// A point-in-time copy of what a signal knows about one listener.
 struct listener_metadata {
-  listener_id id;                                    ///< the listener's id
-  std::string key;                                   ///< empty: no key
-  std::chrono::system_clock::time_point added_at;    ///< when add_* registered it
-  std::uint64_t call_count = 0;                      ///< invocations; counted only while metrics are on
-  std::uint64_t error_count = 0;                     ///< errors returned plus exceptions thrown
-  std::error_code last_error;                        ///< most recent error (listener_exception for a throw)
-  std::exception_ptr last_exception;                 ///< most recent exception, if any
-  std::chrono::system_clock::time_point last_called; ///< epoch if never called or metrics off
-  bool is_once = false;                              ///< registered with add_once (fires at most once)
-  bool is_error_aware = false;                       ///< returns a std::error_code (add_listener_with_err)
+  listener_id id;                                     ///< the listener's id
+  std::string key;                                    ///< empty: no key
+  std::chrono::system_clock::time_point added_at;     ///< when add_* registered it
+  std::uint64_t call_count = 0;                       ///< invocations; counted only while metrics are on
+  std::uint64_t error_count = 0;                      ///< errors returned plus exceptions thrown
+  std::error_code last_error;                         ///< most recent error (listener_exception for a throw)
+  std::exception_ptr last_exception;                  ///< most recent exception, if any
+  std::chrono::system_clock::time_point last_called;  ///< epoch if never called or metrics off
+  bool is_once = false;                               ///< registered with add_once (fires at most once)
+  bool is_error_aware = false;                        ///< returns a std::error_code (add_listener_with_err)
 };
 
 /// Passed to a signal's error handler for every error or exception a listener produces
@@ -90,9 +90,7 @@ class scoped_listener {
   /// Takes ownership of `id` on `signal` (any sigs signal type).
   template <class Signal>
   scoped_listener(Signal& signal, listener_id id) noexcept
-      : signal_(&signal), remove_([](void* s, listener_id i) noexcept {
-          static_cast<Signal*>(s)->remove_listener(i);
-        }),
+      : signal_(&signal), remove_([](void* s, listener_id i) noexcept { static_cast<Signal*>(s)->remove_listener(i); }),
         id_(id) {}
 
   /// Takes over `o`'s listener; `o` then owns nothing.

@@ -28,7 +28,6 @@
 #pragma push_macro("emit")
 #undef emit
 
-
 #include <sigs/context.hpp>
 #include <sigs/detail/basic_signal.hpp>
 #include <sigs/detail/thread_record.hpp>
@@ -61,7 +60,9 @@ class sync_signal : public detail::basic_signal<T> {
 
   /// Calls every active listener once, in registration order. Errors and exceptions are
   /// recorded and passed to the error handler; they do not stop the emission.
-  void emit(const T& payload) { core_.template emit<false, false>(detail::local_record(), detail::no_context, payload); }
+  void emit(const T& payload) {
+    core_.template emit<false, false>(detail::local_record(), detail::no_context, payload);
+  }
 
   /// emit() that checks `ctx` before each listener and stops (counted in
   /// stats().canceled) once it is cancelled or past its deadline.
@@ -90,7 +91,6 @@ class sync_signal : public detail::basic_signal<T> {
     return core_.template emit<true, false>(detail::local_record(), ctx, payload);
   }
   ///@}
-
 };
 
 }  // namespace sigs

@@ -62,15 +62,15 @@ enum class shutdown_mode : unsigned char {
 /// the fields are read one by one, so under load they need not agree with each other.
 /// After shutdown() returns they are final and `submitted == completed + dropped`.
 struct worker_pool_stats {
-  std::size_t queue_depth = 0;       ///< tasks queued, not yet taken by a worker
-  std::size_t queue_capacity = 0;    ///< queue cells
-  unsigned active_workers = 0;       ///< workers running a task right now
-  unsigned threads = 0;              ///< worker threads
-  std::uint64_t submitted = 0;       ///< tasks the pool accepted
-  std::uint64_t completed = 0;       ///< accepted tasks that ran (including those that threw)
-  std::uint64_t dropped = 0;         ///< accepted tasks discarded by shutdown(discard)
-  std::uint64_t rejected = 0;        ///< try_submit/submit calls that returned an error
-  std::uint64_t exceptions = 0;      ///< tasks that threw (each also counted in `completed`)
+  std::size_t queue_depth = 0;            ///< tasks queued, not yet taken by a worker
+  std::size_t queue_capacity = 0;         ///< queue cells
+  unsigned active_workers = 0;            ///< workers running a task right now
+  unsigned threads = 0;                   ///< worker threads
+  std::uint64_t submitted = 0;            ///< tasks the pool accepted
+  std::uint64_t completed = 0;            ///< accepted tasks that ran (including those that threw)
+  std::uint64_t dropped = 0;              ///< accepted tasks discarded by shutdown(discard)
+  std::uint64_t rejected = 0;             ///< try_submit/submit calls that returned an error
+  std::uint64_t exceptions = 0;           ///< tasks that threw (each also counted in `completed`)
   std::chrono::nanoseconds idle_time{0};  ///< total time workers spent waiting for work,
                                           ///< including waits still in progress
 };

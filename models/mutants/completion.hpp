@@ -71,14 +71,13 @@ struct drain_release_relaxed : production {
   using policy_mutation = drain_release_relaxed;
   template <class T>
   static std::memory_order order(op k, std::memory_order mo, const char* func) noexcept {
-    return (k == op::cas_weak || k == op::fetch_add) && called_from(func, "unreserve") ? std::memory_order_relaxed
-                                                                                        : mo;
+    return (k == op::cas_weak || k == op::fetch_add) && called_from(func, "unreserve") ? std::memory_order_relaxed : mo;
   }
   static constexpr rl::test_result_e expect(scenario s) noexcept {
     // drain_vs_emit: the random search finds the race first; a bounded one finds the
     // drainer reading more finishes than starts (the count wraps) and waiting for ever.
     return s == scenario::drain_last || s == scenario::drain_vs_emit ? rl::test_result_data_race
-                                                                      : rl::test_result_success;
+                                                                     : rl::test_result_success;
   }
 };
 
@@ -100,7 +99,7 @@ struct drain_acquire_relaxed : production {
     // drain_vs_emit: the random search finds the race first; a bounded one finds the
     // drainer reading more finishes than starts (the count wraps) and waiting for ever.
     return s == scenario::drain_last || s == scenario::drain_vs_emit ? rl::test_result_data_race
-                                                                      : rl::test_result_success;
+                                                                     : rl::test_result_success;
   }
 };
 
@@ -143,7 +142,7 @@ struct drain_unlocked : production {
   using in_flight_count = drain_unlocked_count<A>;
   static constexpr rl::test_result_e expect(scenario s) noexcept {
     return s == scenario::drain_last || s == scenario::drain_vs_emit ? rl::test_result_deadlock
-                                                                      : rl::test_result_success;
+                                                                     : rl::test_result_success;
   }
 };
 

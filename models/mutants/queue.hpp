@@ -33,9 +33,8 @@ struct queue_consume_relaxed : production {
   using policy_mutation = queue_consume_relaxed;
   template <class T>
   static std::memory_order order(op k, std::memory_order mo, const char* func) noexcept {
-    return k == op::load && mo == std::memory_order_acquire && called_from(func, "try_pop")
-               ? std::memory_order_relaxed
-               : mo;
+    return k == op::load && mo == std::memory_order_acquire && called_from(func, "try_pop") ? std::memory_order_relaxed
+                                                                                            : mo;
   }
   static constexpr rl::test_result_e expect(scenario s) noexcept {
     return queue_scenario(s) ? rl::test_result_data_race : rl::test_result_success;
@@ -49,9 +48,8 @@ struct queue_handback_relaxed : production {
   using policy_mutation = queue_handback_relaxed;
   template <class T>
   static std::memory_order order(op k, std::memory_order mo, const char* func) noexcept {
-    return k == op::store && mo == std::memory_order_release && called_from(func, "try_pop")
-               ? std::memory_order_relaxed
-               : mo;
+    return k == op::store && mo == std::memory_order_release && called_from(func, "try_pop") ? std::memory_order_relaxed
+                                                                                             : mo;
   }
   static constexpr rl::test_result_e expect(scenario s) noexcept {
     return queue_scenario(s) ? rl::test_result_data_race : rl::test_result_success;
@@ -64,9 +62,8 @@ struct queue_reuse_relaxed : production {
   using policy_mutation = queue_reuse_relaxed;
   template <class T>
   static std::memory_order order(op k, std::memory_order mo, const char* func) noexcept {
-    return k == op::load && mo == std::memory_order_acquire && called_from(func, "try_push")
-               ? std::memory_order_relaxed
-               : mo;
+    return k == op::load && mo == std::memory_order_acquire && called_from(func, "try_push") ? std::memory_order_relaxed
+                                                                                             : mo;
   }
   static constexpr rl::test_result_e expect(scenario s) noexcept {
     return queue_scenario(s) ? rl::test_result_data_race : rl::test_result_success;

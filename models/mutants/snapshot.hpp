@@ -131,7 +131,7 @@ struct hazard_clear_relaxed : production {
   template <class T>
   static std::memory_order order(op k, std::memory_order mo, const char* func) noexcept {
     return k == op::store && mo == std::memory_order_release && called_from(func, "clear") ? std::memory_order_relaxed
-                                                                                          : mo;
+                                                                                           : mo;
   }
   static constexpr rl::test_result_e expect(scenario s) noexcept {
     return s == scenario::emit_vs_writers ? rl::test_result_data_race : rl::test_result_success;
@@ -157,7 +157,7 @@ struct validate_relaxed : production {
   template <class T>
   static std::memory_order order(op k, std::memory_order mo, const char* func) noexcept {
     return k == op::load && mo == std::memory_order_acquire && called_from(func, "protect") ? std::memory_order_relaxed
-                                                                                          : mo;
+                                                                                            : mo;
   }
   static constexpr rl::test_result_e expect(scenario s) noexcept {
     return s == scenario::emit_vs_writers_asym ? rl::test_result_data_race : rl::test_result_success;

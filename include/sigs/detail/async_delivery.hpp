@@ -164,7 +164,7 @@ struct async_delivery {
     const auto t = env.totals(n);  // relaxed loads, ordered by (R)
     const delivery_outcome o{t.delivered, t.dropped, t.skipped, t.claimed};
     if (!env.rejected && o.claimed < n) env.note_drop(errc::pool_stopped);  // discarded
-    const std::uint64_t dropped = count(n, o, env.rejected);  // before the completion
+    const std::uint64_t dropped = count(n, o, env.rejected);                // before the completion
     if (env.done) {
       env.done->finish(o.delivered, dropped, o.skipped, env.drop_reason());
       env.done.reset();

@@ -182,9 +182,7 @@ class basic_signal {
 
  protected:
   /// @cond INTERNAL
-  explicit basic_signal(const signal_options& options) : core_(global_domain()) {
-    core_.set_metrics(options.metrics);
-  }
+  explicit basic_signal(const signal_options& options) : core_(global_domain()) { core_.set_metrics(options.metrics); }
   ~basic_signal() = default;
 
   template <class F>
@@ -196,8 +194,7 @@ class basic_signal {
   static constexpr void check_error_aware() {
     check_listener<F>();
     if constexpr (is_listener<std::decay_t<F>, T>) {
-      static_assert(is_error_aware<std::decay_t<F>, T>,
-                    "an error-aware listener must return std::error_code");
+      static_assert(is_error_aware<std::decay_t<F>, T>, "an error-aware listener must return std::error_code");
     }
   }
 

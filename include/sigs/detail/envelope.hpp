@@ -80,7 +80,7 @@ struct envelope_tally {
   [[nodiscard]] totals_t totals(std::size_t n) const noexcept {
     totals_t t;
     t.claimed = std::min(next.load(std::memory_order_relaxed), n);  // relaxed: ordered by (R)
-    t.delivered = delivered.load(std::memory_order_relaxed);         // relaxed: ordered by (R)
+    t.delivered = delivered.load(std::memory_order_relaxed);        // relaxed: ordered by (R)
     t.dropped = dropped.load(std::memory_order_relaxed);
     t.skipped = skipped.load(std::memory_order_relaxed);
     return t;

@@ -146,7 +146,7 @@ class hazard_domain {
   struct alignas(cache_line) record {
     record() {
       for (auto& s : slot) s.store(nullptr, std::memory_order_relaxed);  // not yet shared
-      for (auto& c : running) c.store(0, std::memory_order_relaxed);    // not yet shared
+      for (auto& c : running) c.store(0, std::memory_order_relaxed);     // not yet shared
       waiting_for.store(0, std::memory_order_relaxed);                   // not yet shared
       deep_frames.store(0, std::memory_order_relaxed);                   // not yet shared
       in_use.store(false, std::memory_order_relaxed);                    // not yet shared
@@ -168,10 +168,10 @@ class hazard_domain {
 
   /// `allow_asymmetric`: use the asymmetric fence when the policy offers it (see above).
   explicit hazard_domain(bool allow_asymmetric = true) : asymmetric_(allow_asymmetric && policy_asymmetric()) {
-    head_.store(nullptr, std::memory_order_relaxed);   // not yet shared
-    waiters_.store(0, std::memory_order_relaxed);      // not yet shared
-    generation_.store(0, std::memory_order_relaxed);   // not yet shared
-    next_id_.store(0, std::memory_order_relaxed);      // not yet shared
+    head_.store(nullptr, std::memory_order_relaxed);  // not yet shared
+    waiters_.store(0, std::memory_order_relaxed);     // not yet shared
+    generation_.store(0, std::memory_order_relaxed);  // not yet shared
+    next_id_.store(0, std::memory_order_relaxed);     // not yet shared
   }
 
   /// True when this domain uses the asymmetric fence.
@@ -205,13 +205,12 @@ class hazard_domain {
       // (HP-R1) acquire: pairs with the previous owner's release (HP-R2), so its owner-only
       // writes happen-before ours.
       if (!r->in_use.load(std::memory_order_relaxed) &&  // relaxed: a hint, the CAS decides
-          r->in_use.compare_exchange_strong(expected, true, std::memory_order_acquire,
-                                            std::memory_order_relaxed)) {
+          r->in_use.compare_exchange_strong(expected, true, std::memory_order_acquire, std::memory_order_relaxed)) {
         return *r;
       }
     }
     record* r = new record;
-    r->in_use.store(true, std::memory_order_relaxed);  // not yet shared
+    r->in_use.store(true, std::memory_order_relaxed);   // not yet shared
     record* h = head_.load(std::memory_order_relaxed);  // relaxed: the CAS below re-checks
     do {
       r->next = h;
@@ -378,7 +377,7 @@ class hazard_domain {
       if (now) publish_call<Asym>(*f.word, 0);
     } else {
       f.current = 0;
-      deep.fetch_sub(1, std::memory_order_seq_cst);  // (CALL-3 deep) pairs with WAIT-3's deep load
+      deep.fetch_sub(1, std::memory_order_seq_cst);                       // (CALL-3 deep) pairs with WAIT-3's deep load
       if (waiters_.load(std::memory_order_seq_cst) != 0) wake_waiters();  // (CALL-4) pairs with WAIT-2
     }
   }
@@ -520,12 +519,12 @@ class hazard_domain {
     }
   }
 
-
   /// CALL-1 / CALL-3 on one call word, then CALL-4.
   template <bool Asym>
   SIGS_ALWAYS_INLINE void publish_call(typename A::template atomic<std::uint64_t>& word, std::uint64_t id) noexcept {
     if constexpr (Asym && has_asymmetric) {
-      word.store(id, std::memory_order_release);  // (CALL-1/3) ordered by WAIT-3's barrier; release for WAIT-3's acquire
+      word.store(id,
+                 std::memory_order_release);  // (CALL-1/3) ordered by WAIT-3's barrier; release for WAIT-3's acquire
       A::reader_barrier();
       // relaxed: ordered after the store by WAIT-3's barrier, as above (CALL-4).
       if (SIGS_UNLIKELY(waiters_.load(std::memory_order_relaxed) != 0)) wake_waiters();
@@ -624,7 +623,9 @@ class hazard_domain {
       }
     }
     [[nodiscard]] std::size_t size() const noexcept { return n_; }
-    std::uint64_t operator[](std::size_t i) const noexcept { return i < inline_ids ? inline_[i] : more_[i - inline_ids]; }
+    std::uint64_t operator[](std::size_t i) const noexcept {
+      return i < inline_ids ? inline_[i] : more_[i - inline_ids];
+    }
     [[nodiscard]] bool contains(std::uint64_t id) const noexcept {
       const std::uint64_t* end = inline_ + std::min(n_, inline_ids);
       return std::find(inline_, end, id) != end || std::find(more_.begin(), more_.end(), id) != more_.end();

@@ -82,7 +82,8 @@ class in_flight_count {
     const std::uint64_t on_caller = on_caller_.load(std::memory_order_acquire);
     std::uint64_t started = started_.load(std::memory_order_relaxed);  // relaxed: the CAS re-checks
     while (started - finished - on_caller < capacity) {
-      if (started_.compare_exchange_weak(started, started + 1, std::memory_order_relaxed)) return true;  // relaxed: a count
+      if (started_.compare_exchange_weak(started, started + 1, std::memory_order_relaxed))
+        return true;  // relaxed: a count
     }
     return false;
   }
@@ -126,8 +127,7 @@ class in_flight_count {
       // (I1) release: pairs with wait_idle()'s acquire (I2) and reserve()'s (I3); orders
       // this emission's work (and the load above) before a drain that reads the count we
       // write.
-      if (finished_.compare_exchange_weak(finished, finished + 1, std::memory_order_release,
-                                          std::memory_order_relaxed))
+      if (finished_.compare_exchange_weak(finished, finished + 1, std::memory_order_release, std::memory_order_relaxed))
         return;
     }
     std::lock_guard<mutex_type> lock(idle_mutex);
@@ -190,10 +190,10 @@ class in_flight_count {
 
   // `on_caller` shares the emitters' line: it is read by every bounded reserve() and written
   // only by emissions that run on the caller, a rare path.
-  alignas(cache_line) typename A::template atomic<std::uint64_t> started_;    // emitters
-  typename A::template atomic<std::uint64_t> on_caller_;                       // emitters
-  alignas(cache_line) typename A::template atomic<std::uint64_t> finished_;   // finalisers
-  typename A::template var<unsigned> room_waiters_;  // guarded by the idle mutex
+  alignas(cache_line) typename A::template atomic<std::uint64_t> started_;   // emitters
+  typename A::template atomic<std::uint64_t> on_caller_;                     // emitters
+  alignas(cache_line) typename A::template atomic<std::uint64_t> finished_;  // finalisers
+  typename A::template var<unsigned> room_waiters_;                          // guarded by the idle mutex
 };
 
 }  // namespace sigs::detail

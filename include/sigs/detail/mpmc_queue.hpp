@@ -99,7 +99,7 @@ class mpmc_queue {
     // out. Relacy cannot see the raw bytes of `storage`, but it sees this plain variable,
     // so a missing happens-before on the payload shows up as a DATA RACE on `turn`.
     var<position_type> turn;
-    alignas(T) unsigned char storage[sizeof(T)];
+    alignas(T) unsigned char storage[sizeof(T)];  // NOLINT(bugprone-sizeof-expression): T may be a pointer
 
     T* element() noexcept { return std::launder(reinterpret_cast<T*>(storage)); }
   };
@@ -153,8 +153,7 @@ class mpmc_queue {
       if (dif == 0) {
         // relaxed: the CAS only arbitrates which producer owns position `pos`; ownership
         // needs atomicity, not ordering. A set closed_bit makes it fail (value differs).
-        if (enqueue_pos_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed,
-                                               std::memory_order_relaxed)) {
+        if (enqueue_pos_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed, std::memory_order_relaxed)) {
           break;
         }
       } else if (dif < 0) {
@@ -185,8 +184,7 @@ class mpmc_queue {
       const auto dif = static_cast<std::int64_t>(seq - (pos + 1));
       if (dif == 0) {
         // relaxed: the CAS only arbitrates which consumer owns position `pos`.
-        if (dequeue_pos_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed,
-                                               std::memory_order_relaxed)) {
+        if (dequeue_pos_.compare_exchange_weak(pos, pos + 1, std::memory_order_relaxed, std::memory_order_relaxed)) {
           break;
         }
       } else if (dif < 0) {

@@ -231,8 +231,7 @@ class pool_core {
     pool_state current = state_.load(std::memory_order_relaxed);  // relaxed: the CAS decides
     // (S1) release, pairs with acquire (S2): the close above is visible with the new state.
     while (current < target &&
-           !state_.compare_exchange_weak(current, target, std::memory_order_release, std::memory_order_relaxed)) {
-    }
+           !state_.compare_exchange_weak(current, target, std::memory_order_release, std::memory_order_relaxed)) {}
     wake_workers();
     wake_space_waiters();
   }
@@ -386,7 +385,7 @@ class pool_core {
   typename A::condition_variable work_cv_;
   mutex_type space_mutex_;  // producers wait for a free cell on space_cv_ under it
   typename Traits::space_condition_variable space_cv_;
-  mutex_type join_mutex_;                        // serialises joining
+  mutex_type join_mutex_;                         // serialises joining
   typename A::template var<bool> joined_{false};  // guarded by join_mutex_
 };
 

@@ -83,11 +83,11 @@ struct entry {
       : invoke(i), destroy(d), id(id_), once(once_), error_aware(err_aware), key(std::move(key_)),
         added_at(std::chrono::system_clock::now()) {
     state.store(once_ ? state_armed : state_live, std::memory_order_relaxed);  // published by P1
-    calls.store(0, std::memory_order_relaxed);        // published by P1
-    errors.store(0, std::memory_order_relaxed);       // published by P1
-    last_called.store(0, std::memory_order_relaxed);  // published by P1
-    error_lock.store(0, std::memory_order_relaxed);   // published by P1
-    deep_calls.store(0, std::memory_order_relaxed);   // published by P1
+    calls.store(0, std::memory_order_relaxed);                                 // published by P1
+    errors.store(0, std::memory_order_relaxed);                                // published by P1
+    last_called.store(0, std::memory_order_relaxed);                           // published by P1
+    error_lock.store(0, std::memory_order_relaxed);                            // published by P1
+    deep_calls.store(0, std::memory_order_relaxed);                            // published by P1
   }
 
   typename A::template atomic<std::uint32_t> state;
@@ -101,12 +101,12 @@ struct entry {
   typename A::template atomic<std::uint64_t> calls;
   typename A::template atomic<std::uint64_t> errors;
   typename A::template atomic<std::int64_t> last_called;  // system_clock ticks, metrics only
-  typename A::template atomic<std::uint32_t> error_lock;   // guards the two fields below: 0 free,
-                                                           // 1 held, 2 held and someone sleeps
-  typename A::template atomic<std::uint32_t> deep_calls;   // calls made past the slot stack (hazard.hpp)
+  typename A::template atomic<std::uint32_t> error_lock;  // guards the two fields below: 0 free,
+                                                          // 1 held, 2 held and someone sleeps
+  typename A::template atomic<std::uint32_t> deep_calls;  // calls made past the slot stack (hazard.hpp)
   std::error_code last_error;
   std::exception_ptr last_exception;
-  std::size_t refs = 0;  // snapshots holding this entry; only under the writer mutex
+  std::size_t refs = 0;           // snapshots holding this entry; only under the writer mutex
   entry* garbage_next = nullptr;  // links unlinked entries awaiting destruction (garbage)
 
   /// Records an error; emitters on several threads may race here, on the error path only.
@@ -152,7 +152,9 @@ struct entry {
 };
 
 template <class F>
-constexpr bool has_bool_member = requires { &F::operator bool; };
+constexpr bool has_bool_member = requires {
+  &F::operator bool;
+};
 
 /// True for callables that are "empty": null pointers, empty std::function and the like.
 template <class F>
@@ -173,8 +175,8 @@ template <class F, class T>
 constexpr bool is_listener = std::is_invocable_v<F&, const context&, const T&> || std::is_invocable_v<F&, const T&>;
 
 template <class F, class T>
-using listener_result =
-    std::conditional_t<takes_context<F, T>, std::invoke_result<F&, const context&, const T&>, std::invoke_result<F&, const T&>>;
+using listener_result = std::conditional_t<takes_context<F, T>, std::invoke_result<F&, const context&, const T&>,
+                                           std::invoke_result<F&, const T&>>;
 
 template <class F, class T>
 constexpr bool is_error_aware = std::is_same_v<typename listener_result<F, T>::type, std::error_code>;
@@ -290,7 +292,8 @@ class signal_core {
       }
     }
     const std::uint64_t id = domain_.new_listener_id();
-    std::unique_ptr<entry_t, entry_deleter> e(new entry_impl<A, T, fn_t>(std::forward<F>(f), id, std::string(key), once));
+    std::unique_ptr<entry_t, entry_deleter> e(
+        new entry_impl<A, T, fn_t>(std::forward<F>(f), id, std::string(key), once));
     snapshot* next = make_successor(alive_count(cur) + 1, cur->handler);
     active_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a count; see size()
     republish(cur, next, e.release(), g);
@@ -405,7 +408,7 @@ class signal_core {
     std::lock_guard<typename A::mutex> lock(mutex_);
     snapshot* cur = head_.load(std::memory_order_relaxed);  // relaxed: writers hold mutex_
     auto handler = h ? std::make_shared<const error_handler>(std::move(h)) : nullptr;
-    republish(cur, make_successor(alive_count(cur), std::move(handler)), nullptr, g);
+    republish(cur, make_successor(alive_count(cur), handler), nullptr, g);
   }
 
   void set_metrics(bool on) noexcept { metrics_.store(on, std::memory_order_relaxed); }  // relaxed: a switch, no data
@@ -432,8 +435,8 @@ class signal_core {
     m.id = listener_id(e.id);
     m.key = e.key;
     m.added_at = e.added_at;
-    m.call_count = e.calls.load(std::memory_order_relaxed);    // relaxed: a statistic
-    auto err = e.read_error();  // count and value from one critical section
+    m.call_count = e.calls.load(std::memory_order_relaxed);  // relaxed: a statistic
+    auto err = e.read_error();                               // count and value from one critical section
     m.error_count = err.count;
     m.last_error = err.last;
     m.last_exception = std::move(err.exception);
@@ -468,7 +471,7 @@ class signal_core {
   /// domain's mode (asymmetric()), fixed per emission by the caller.
   template <bool Checked, bool Asym>
   SIGS_ALWAYS_INLINE run_status run_entry(frame& f, entry_t& e, const context& ctx, const T& value, bool metrics,
-                       std::optional<failure>& fail) {
+                                          std::optional<failure>& fail) {
     if constexpr (Checked) {
       if (stop_requested(ctx, fail)) {
         // relaxed: only tells a dead entry (skipped) from a live one (stopped); no data.
@@ -674,10 +677,10 @@ class signal_core {
   }
 
   SIGS_COLD void count_call(entry_t& e) noexcept {
-    calls_.fetch_add(1, std::memory_order_relaxed);    // relaxed: a statistic
-    e.calls.fetch_add(1, std::memory_order_relaxed);   // relaxed: a statistic
+    calls_.fetch_add(1, std::memory_order_relaxed);   // relaxed: a statistic
+    e.calls.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
     e.last_called.store(std::chrono::system_clock::now().time_since_epoch().count(),
-                        std::memory_order_relaxed);     // relaxed: a statistic
+                        std::memory_order_relaxed);  // relaxed: a statistic
   }
 
   SIGS_COLD void on_error(entry_t& e, std::error_code ec, const std::exception_ptr& ex) {
@@ -715,8 +718,7 @@ class signal_core {
       // (CORE-K1) seq_cst: the WAIT-1 of hazard.hpp; against a deep call's seq_cst CALL-2 in
       // the total order. Failure seq_cst too: a CAS that reads `fired` must be ordered after
       // the claimer's CALL-1 (CORE-K2 is its release).
-      if (e->state.compare_exchange_weak(st, state_removed, std::memory_order_seq_cst,
-                                         std::memory_order_seq_cst)) {
+      if (e->state.compare_exchange_weak(st, state_removed, std::memory_order_seq_cst, std::memory_order_seq_cst)) {
         active_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: see size()
         return true;
       }
@@ -735,8 +737,8 @@ class signal_core {
   /// the successor snapshot, with room for `capacity` entries, and a place in retired_ for
   /// the snapshot it replaces. A writer out of memory throws std::bad_alloc from here and
   /// leaves the signal as it was. Caller holds mutex_.
-  snapshot* make_successor(std::size_t capacity, std::shared_ptr<const error_handler> handler) {
-    snapshot* next = make_snapshot(capacity, std::move(handler));
+  snapshot* make_successor(std::size_t capacity, const std::shared_ptr<const error_handler>& handler) {
+    snapshot* next = make_snapshot(capacity, handler);
     if (retired_.size() == retired_.capacity()) {
       try {
         retired_.reserve(std::max<std::size_t>(8, 2 * retired_.capacity()));
@@ -756,15 +758,17 @@ class signal_core {
 
   /// Places the snapshot on a cache-line boundary by hand, in an ordinary allocation: the
   /// aligned operator new would hide snapshots from Relacy's memory checks (models/).
-  static snapshot* make_snapshot(std::size_t n, std::shared_ptr<const error_handler> handler) {
+  static snapshot* make_snapshot(std::size_t n, const std::shared_ptr<const error_handler>& handler) {
     static_assert(alignof(snapshot) == cache_line && sizeof(snapshot) % cache_line == 0);
-    void* block = ::operator new(sizeof(snapshot) + n * sizeof(entry_t*) + cache_line - 1);
-    const auto addr = reinterpret_cast<std::uintptr_t>(block);
-    void* mem = reinterpret_cast<void*>((addr + cache_line - 1) & ~std::uintptr_t{cache_line - 1});
+    const std::size_t bytes = sizeof(snapshot) + n * sizeof(entry_t*);
+    std::size_t space = bytes + cache_line - 1;
+    void* block = ::operator new(space);
+    void* mem = block;
+    std::align(cache_line, bytes, mem, space);  // cannot fail: the block has cache_line - 1 spare bytes
     auto* s = new (mem) snapshot;
     s->block = block;
     s->size_.store(n);
-    s->handler = std::move(handler);
+    s->handler = handler;
     return s;
   }
 
@@ -800,7 +804,7 @@ class signal_core {
     }
     next->size_.store(i);
     head_.store(next, std::memory_order_seq_cst);  // (CORE-P1) pairs with HP-H2 (hazard.hpp); before HP-S1 in scan()
-    retired_.push_back(cur);  // cannot throw: make_successor reserved the room
+    retired_.push_back(cur);                       // cannot throw: make_successor reserved the room
     scan(g);
   }
 

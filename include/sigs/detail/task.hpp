@@ -32,7 +32,14 @@ namespace sigs::detail {
 
 /// A callable whose owner wants to hear about it being dropped unrun.
 template <class F>
-concept discard_aware = requires(F& f) { f.discard(); };
+concept discard_aware = requires(F& f) {
+  f.discard();
+};
+
+/// What a task can wrap: a callable invocable with no arguments, other than a task itself
+/// (`Task` is the task class, so the copy and move constructors stay in charge of tasks).
+template <class F, class Task>
+concept task_callable = !std::is_same_v<std::remove_cvref_t<F>, Task> && std::is_invocable_v<std::decay_t<F>&>;
 
 template <class T>
 inline constexpr bool is_std_function_v = false;
@@ -47,8 +54,9 @@ class task {
 
   /// True when a callable of type F is stored inline (no allocation).
   template <class F>
-  static constexpr bool stored_inline = sizeof(F) <= inline_size && alignof(F) <= inline_align &&
-                                        std::is_nothrow_move_constructible_v<F>;
+  // NOLINTNEXTLINE(misc-redundant-expression): for some F both size tests fold to the same constant
+  static constexpr bool stored_inline = (sizeof(F) <= inline_size) &&
+                                        (alignof(F) <= inline_align) && std::is_nothrow_move_constructible_v<F>;
 
   /// An empty task: run() and discard() do nothing, and a pool refuses it.
   task() noexcept = default;
@@ -56,9 +64,10 @@ class task {
   /// Wraps `f`, a callable invocable with no arguments (its result is ignored). A null
   /// function pointer or an empty std::function gives an empty task. May throw what
   /// F's constructor throws, or std::bad_alloc when F does not fit inline.
-  template <class F>
-    requires(!std::is_same_v<std::remove_cvref_t<F>, task> && std::is_invocable_v<std::decay_t<F>&>)
-  task(F&& f) {  // NOLINT(google-explicit-constructor): implicit like std::function
+  /// Implicit, like std::function's; task_callable keeps tasks themselves out, so the copy
+  /// and move constructors are never hidden.
+  template <task_callable<task> F>
+  task(F&& f) {  // NOLINT(google-explicit-constructor,bugprone-forwarding-reference-overload)
     using D = std::decay_t<F>;
     if constexpr (std::is_pointer_v<std::remove_cvref_t<F>> || is_std_function_v<D>) {
       if (f == nullptr) return;
@@ -75,8 +84,9 @@ class task {
   /// A task that calls `run` when run and `on_discard` (which must not throw) when
   /// discarded instead.
   template <class Run, class OnDiscard>
-    requires std::is_invocable_v<std::decay_t<Run>&> && std::is_invocable_v<std::decay_t<OnDiscard>&>
   static task with_discard(Run&& run, OnDiscard&& on_discard) {
+    static_assert(std::is_invocable_v<std::decay_t<Run>&> && std::is_invocable_v<std::decay_t<OnDiscard>&>,
+                  "with_discard takes two callables invocable with no arguments");
     return task(with_discard_fn<std::decay_t<Run>, std::decay_t<OnDiscard>>{std::forward<Run>(run),
                                                                             std::forward<OnDiscard>(on_discard)});
   }
@@ -176,9 +186,7 @@ class task {
           if constexpr (discard_aware<D>) self->discard();
           self->~D();
           return;
-        case op::destroy:
-          self->~D();
-          return;
+        case op::destroy: self->~D(); return;
       }
     } else {
       D* self = *std::launder(static_cast<D**>(storage));
@@ -190,9 +198,7 @@ class task {
           if constexpr (discard_aware<D>) self->discard();
           delete self;
           return;
-        case op::destroy:
-          delete self;
-          return;
+        case op::destroy: delete self; return;
       }
     }
   }

@@ -46,7 +46,7 @@ class wake_count {
     //      our event, or we see it in count_ below.
     A::fence(std::memory_order_seq_cst);
     if (count_.load(std::memory_order_relaxed) != 0) {  // relaxed: ordered by (W1)
-      std::lock_guard<Mutex> sync(m);  // the sleeper is now in wait()
+      std::lock_guard<Mutex> sync(m);                   // the sleeper is now in wait()
       cv.notify_one();
     }
   }
