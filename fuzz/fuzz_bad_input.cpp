@@ -10,10 +10,10 @@
 // listener that copies it throws inside its call, emit goes on, try_emit stops there.
 #include <algorithm>
 #include <cstddef>
+#include <exception>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <exception>
 #include <functional>
 #include <vector>
 

@@ -7,8 +7,8 @@
 //     another emission is in flight, a locked increment that may end the count) against
 //     wait_idle() (drain(), ~async_signal), and against wait_reserve() (the block policy's
 //     sleep for room).
-#include "model.hpp"
 #include "mutants/completion.hpp"  // this family's mutants, before model.hpp selects one
+#include "model.hpp"
 
 namespace sigs::models {
 namespace {

@@ -10,8 +10,8 @@
 // copy, is a release/acquire inside detail::mpmc_queue (checked in queue_models.cpp); here
 // it is one release store / acquire load per copy. async_signal's recycling of the envelope
 // and its in-flight count (completion_models.cpp) are left out of the finaliser.
-#include "model.hpp"
 #include "mutants/envelope.hpp"  // this family's mutants, before model.hpp selects one
+#include "model.hpp"
 
 namespace sigs::models {
 namespace {

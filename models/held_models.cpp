@@ -6,8 +6,8 @@
 // (async_delivery::run_listeners, what a solo task runs) with its unpin (release).
 //
 // The envelope shared by several task copies, and its finaliser, are envelope_models.cpp.
-#include "model.hpp"
 #include "mutants/held.hpp"  // this family's mutants, before model.hpp selects one
+#include "model.hpp"
 
 namespace sigs::models {
 namespace {

@@ -1,8 +1,8 @@
 // models/nesting_models.cpp — nested emission: a listener that emits again holds one
 // hazard slot per level (the record's slot stack), and past the stack falls back to the
 // domain's overflow-reader count (O1/O2, S2), on the production signal_core.
-#include "model.hpp"
 #include "mutants/nesting.hpp"  // this family's mutants, before model.hpp selects one
+#include "model.hpp"
 
 namespace sigs::models {
 namespace {

@@ -1,7 +1,7 @@
 // models/once_models.cpp — once-listeners: the firing CAS (armed -> fired) against other
 // emissions and against removal (armed -> removed), on the production signal_core.
-#include "model.hpp"
 #include "mutants/once.hpp"  // this family's mutants, before model.hpp selects one
+#include "model.hpp"
 
 namespace sigs::models {
 namespace {

@@ -28,9 +28,9 @@
 // or was discarded by the pool exactly once; a refused one stayed with its submitter,
 // unconsumed (which then drops it itself); pushed() == completed + dropped() once the
 // pool is shut down; a submitter that saw stopped() is refused with pool_stopped (S2').
-#undef NDEBUG  // mpmc_queue's assert() reads the cell's shadow `turn` (see queue_models.cpp)
-#include "model.hpp"
+#undef NDEBUG                // mpmc_queue's assert() reads the cell's shadow `turn` (see queue_models.cpp)
 #include "mutants/pool.hpp"  // this family's mutants, before model.hpp selects one
+#include "model.hpp"
 
 namespace sigs::models {
 namespace {

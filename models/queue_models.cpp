@@ -11,8 +11,8 @@
 //
 // Capacity 2 throughout, so that positions wrap around the ring within a few pushes.
 #undef NDEBUG
-#include "model.hpp"
 #include "mutants/queue.hpp"  // this family's mutants, before model.hpp selects one
+#include "model.hpp"
 
 namespace sigs::models {
 namespace {

@@ -111,8 +111,8 @@
 #include <variant>
 #include <vector>
 
-#include <sigs/completion.hpp>
 #include <sigs/context.hpp>
+#include <sigs/completion.hpp>
 #include <sigs/detail/async_delivery.hpp>
 #include <sigs/detail/atomics.hpp>
 #include <sigs/detail/envelope.hpp>

@@ -1,7 +1,7 @@
 // models/snapshot_models.cpp — the copy-on-write snapshot: publish (P1), hazard protection
 // (H1-H3), retire/scan (R5, S1-S2) and logical removal, on the production signal_core.
-#include "model.hpp"
 #include "mutants/snapshot.hpp"  // this family's mutants, before model.hpp selects one
+#include "model.hpp"
 
 namespace sigs::models {
 namespace {

@@ -1,7 +1,7 @@
 // models/wait_models.cpp — remove_and_wait: the removal returns only once no other thread
 // can still be running the listener, on the production signal_core.
-#include "model.hpp"
 #include "mutants/wait.hpp"  // this family's mutants, before model.hpp selects one
+#include "model.hpp"
 
 namespace sigs::models {
 namespace {

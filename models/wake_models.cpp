@@ -18,8 +18,8 @@
 // rl::condition_variable allows spurious wake-ups and reports a thread blocked for ever as
 // DEADLOCK: a lost wake-up is a DEADLOCK. The count type is the build's (model_wake_count:
 // the production wake_count, or a mutant's subclass).
-#include "model.hpp"
 #include "mutants/wake.hpp"  // this family's mutants, before model.hpp selects one
+#include "model.hpp"
 
 namespace sigs::models {
 namespace {
