@@ -105,6 +105,10 @@
 // the other. A call past Slots levels has no word that names its thread; a chain that
 // needs one treats every thread nested that deep and itself waiting as a possible holder,
 // which may refuse a wait that would have ended (never the reverse).
+//
+// Why over 600 lines: about 120 of them are the argument above, which stays beside the
+// code it argues about. The hazard slots and the call words share one per-thread record,
+// one record list and one fence mode, so one class holds both.
 #pragma once
 
 #include <algorithm>

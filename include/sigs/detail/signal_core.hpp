@@ -1,13 +1,11 @@
 // sigs/detail/signal_core.hpp — the copy-on-write listener list every signal is built on.
 //
 // State:
-//   head_      atomic pointer to the current immutable snapshot: an array of entry
-//              pointers plus the error handler. Emit reads it under a hazard pointer.
+//   head_      atomic pointer to the current immutable snapshot (snapshot.hpp): an array
+//              of entry pointers plus the error handler. Emit reads it under a hazard
+//              pointer.
 //   entries    one heap object per listener, shared by successive snapshots, holding the
-//              type-erased callable and an atomic state:
-//                  live ─────────► removed          (remove, reset)
-//                  armed ─┬──────► fired            (the one emit that wins the CAS)
-//                         └──────► removed          (remove, reset)
+//              type-erased callable and an atomic state (listener_entry.hpp).
 //              A state change is the logical removal: it is immediate for every emission,
 //              including those already walking an older snapshot. The next write builds a
 //              snapshot without dead entries (physical removal).
@@ -28,6 +26,12 @@
 //
 // This header is written only against the atomics policy A, so models/ instantiates it
 // with Relacy. The public sync_signal / async_signal wrap it.
+//
+// Why over 600 lines: the writers, the emission loop, the removal wait and the
+// reclamation all work on the same private state (head_, retired_, the writer mutex and
+// the counters) under the one protocol argued above. What stands alone is in headers of
+// its own: the entry (listener_entry.hpp), the listener traits (listener_traits.hpp)
+// and the snapshot (snapshot.hpp).
 #pragma once
 
 // `emit` is a member function name here; Qt defines it as a macro.
@@ -53,167 +57,15 @@
 #include <sigs/context.hpp>
 #include <sigs/detail/atomics.hpp>
 #include <sigs/detail/hazard.hpp>
+#include <sigs/detail/listener_entry.hpp>
+#include <sigs/detail/listener_traits.hpp>
+#include <sigs/detail/snapshot.hpp>
 #include <sigs/detail/port.hpp>
 #include <sigs/emit_result.hpp>
 #include <sigs/errors.hpp>
 #include <sigs/listener.hpp>
 
 namespace sigs::detail {
-
-enum entry_state : std::uint32_t { state_live = 0, state_armed = 1, state_fired = 2, state_removed = 3 };
-
-inline bool is_alive(std::uint32_t s) noexcept { return s == state_live || s == state_armed; }
-
-/// Why one listener call failed. Built only on failure: the hot path never constructs a
-/// std::error_code (its default constructor is an out-of-line call to system_category()).
-struct failure {
-  std::error_code error;
-  std::exception_ptr exception;
-};
-
-/// One registered listener. The first three members are all emit touches when nothing
-/// goes wrong; they share the entry's first cache line.
-template <class A, class T>
-struct entry {
-  /// Calls the listener; on an error it returned, fills `out` and returns true.
-  using invoke_fn = bool (*)(entry*, const context&, const T&, std::optional<failure>& out);
-  using destroy_fn = void (*)(entry*) noexcept;
-
-  entry(invoke_fn i, destroy_fn d, std::uint64_t id_, std::string key_, bool once_, bool err_aware)
-      : invoke(i), destroy(d), id(id_), once(once_), error_aware(err_aware), key(std::move(key_)),
-        added_at(std::chrono::system_clock::now()) {
-    state.store(once_ ? state_armed : state_live, std::memory_order_relaxed);  // published by P1
-    calls.store(0, std::memory_order_relaxed);                                 // published by P1
-    errors.store(0, std::memory_order_relaxed);                                // published by P1
-    last_called.store(0, std::memory_order_relaxed);                           // published by P1
-    error_lock.store(0, std::memory_order_relaxed);                            // published by P1
-    deep_calls.store(0, std::memory_order_relaxed);                            // published by P1
-  }
-
-  typename A::template atomic<std::uint32_t> state;
-  invoke_fn invoke;
-  destroy_fn destroy;
-  std::uint64_t id;
-  bool once;
-  bool error_aware;
-  std::string key;
-  std::chrono::system_clock::time_point added_at;
-  typename A::template atomic<std::uint64_t> calls;
-  typename A::template atomic<std::uint64_t> errors;
-  typename A::template atomic<std::int64_t> last_called;  // system_clock ticks, metrics only
-  typename A::template atomic<std::uint32_t> error_lock;  // guards the two fields below: 0 free,
-                                                          // 1 held, 2 held and someone sleeps
-  typename A::template atomic<std::uint32_t> deep_calls;  // calls made past the slot stack (hazard.hpp)
-  std::error_code last_error;
-  std::exception_ptr last_exception;
-  std::size_t refs = 0;           // snapshots holding this entry; only under the writer mutex
-  entry* garbage_next = nullptr;  // links unlinked entries awaiting destruction (garbage)
-
-  /// Records an error; emitters on several threads may race here, on the error path only.
-  /// The count and the last error change together, under error_lock, so a metadata copy
-  /// never shows a count whose error is not there yet.
-  void note_error(std::error_code ec, std::exception_ptr ex) {
-    lock_errors();
-    errors.fetch_add(1, std::memory_order_relaxed);  // relaxed: ordered by the lock (CORE-E1/E2)
-    last_error = ec;
-    last_exception = std::move(ex);
-    unlock_errors();
-  }
-
-  struct error_record {
-    std::uint64_t count;
-    std::error_code last;
-    std::exception_ptr exception;
-  };
-
-  error_record read_error() {
-    lock_errors();
-    error_record r{errors.load(std::memory_order_relaxed), last_error, last_exception};  // relaxed: under the lock
-    unlock_errors();
-    return r;
-  }
-
-  /// A futex lock: a few yields, then a sleep in the kernel, so a waiter of higher
-  /// priority cannot livelock the holder. Held only to copy two fields.
-  void lock_errors() noexcept {
-    for (unsigned spin = 0; spin < 16; ++spin) {
-      std::uint32_t free = 0;
-      // (CORE-E1) acquire: pairs with the previous holder's release (CORE-E2).
-      if (error_lock.compare_exchange_strong(free, 1, std::memory_order_acquire, std::memory_order_relaxed)) return;
-      A::yield();
-    }
-    // Marked 2 ("someone sleeps") from here on, so the holder's unlock wakes us.
-    while (error_lock.exchange(2, std::memory_order_acquire) != 0) A::wait(error_lock, 2u);  // (CORE-E1)
-  }
-  void unlock_errors() noexcept {
-    // (CORE-E2) release: pairs with the next holder's acquire (CORE-E1).
-    if (error_lock.exchange(0, std::memory_order_release) == 2) A::notify_all(error_lock);
-  }
-};
-
-template <class F>
-constexpr bool has_bool_member = requires {
-  &F::operator bool;
-};
-
-/// True for callables that are "empty": null pointers, empty std::function and the like.
-template <class F>
-bool is_empty_callable(const F& f) noexcept {
-  if constexpr (std::is_pointer_v<F> || std::is_member_pointer_v<F>) {
-    return f == nullptr;
-  } else if constexpr (has_bool_member<F>) {
-    return !static_cast<bool>(f);
-  } else {
-    return false;
-  }
-}
-
-template <class F, class T>
-constexpr bool takes_context = std::is_invocable_v<F&, const context&, const T&>;
-
-template <class F, class T>
-constexpr bool is_listener = std::is_invocable_v<F&, const context&, const T&> || std::is_invocable_v<F&, const T&>;
-
-template <class F, class T>
-using listener_result = std::conditional_t<takes_context<F, T>, std::invoke_result<F&, const context&, const T&>,
-                                           std::invoke_result<F&, const T&>>;
-
-template <class F, class T>
-constexpr bool is_error_aware = std::is_same_v<typename listener_result<F, T>::type, std::error_code>;
-
-/// An entry with the callable stored inline after it: one allocation, one indirect call.
-template <class A, class T, class F>
-struct entry_impl final : entry<A, T> {
-  template <class G>
-  entry_impl(G&& g, std::uint64_t id, std::string key, bool once)
-      : entry<A, T>(&call, &destroy_self, id, std::move(key), once, is_error_aware<F, T>), fn(std::forward<G>(g)) {}
-
-  static bool call(entry<A, T>* base, const context& ctx, const T& value, std::optional<failure>& out) {
-    F& f = static_cast<entry_impl*>(base)->fn;
-    if constexpr (is_error_aware<F, T>) {
-      std::error_code ec;
-      if constexpr (takes_context<F, T>) {
-        ec = std::invoke(f, ctx, value);
-      } else {
-        ec = std::invoke(f, value);
-      }
-      if (SIGS_LIKELY(!ec)) return false;
-      out.emplace(failure{ec, nullptr});
-      return true;
-    } else {
-      if constexpr (takes_context<F, T>) {
-        std::invoke(f, ctx, value);
-      } else {
-        std::invoke(f, value);
-      }
-      return false;
-    }
-  }
-
-  static void destroy_self(entry<A, T>* base) noexcept { delete static_cast<entry_impl*>(base); }
-
-  F fn;
-};
 
 /// The copy-on-write listener list. `Domain` is a hazard_domain over the same policy.
 template <class A, class T, class Domain>
@@ -223,43 +75,16 @@ class signal_core {
   using entry_t = entry<A, T>;
   using record = typename Domain::record;
   using frame = typename Domain::frame;
-  using error_handler = std::function<void(const listener_error&)>;
 
-  /// An immutable snapshot: a header followed by `size` entry pointers.
-  struct snapshot {
-    snapshot() {
-      pins.store(0, std::memory_order_relaxed);  // published by P1
-      unpins.store(0, std::memory_order_relaxed);
-    }
-    // A var, not a plain member, so that the model checker sees every read of the header:
-    // a worker's read not ordered before the snapshot's free (CORE-K3/K4) is a data race
-    // on it there. In production it is a plain std::size_t.
-    typename A::template var<std::size_t> size_;
-    std::shared_ptr<const error_handler> handler;
-    snapshot* garbage_next = nullptr;  // links freed snapshots awaiting deallocation (garbage)
-    void* block = nullptr;             // the allocation it was placed in (make_snapshot)
-    // The async emissions pinning it (see hold()): pins - unpins. Two counts on two lines:
-    // emitters add pins and workers add unpins, so neither side's RMW takes a line the
-    // other side writes, and neither writes the header, which both read.
-    alignas(cache_line) typename A::template atomic<std::size_t> pins;
-    alignas(cache_line) typename A::template atomic<std::size_t> unpins;
-
-    // The destructor's store is what the model checker sees as the free (see size_).
-    ~snapshot() { size_.store(0); }
-    snapshot(const snapshot&) = delete;
-    snapshot& operator=(const snapshot&) = delete;
-
-    [[nodiscard]] std::size_t size() const noexcept { return size_.load(); }
-    entry_t** items() noexcept { return reinterpret_cast<entry_t**>(this + 1); }
-    entry_t* const* begin() noexcept { return items(); }
-    entry_t* const* end() noexcept { return items() + size(); }
-  };
+  using snapshot = detail::snapshot<A, T>;
+  using error_handler = typename snapshot::error_handler;
+  static_assert(alignof(snapshot) == cache_line && sizeof(snapshot) % cache_line == 0);
   static_assert(alignof(snapshot) >= alignof(entry_t*));
 
   explicit signal_core(Domain& domain) : domain_(domain) {
-    head_.store(make_snapshot(0, nullptr), std::memory_order_relaxed);  // not yet shared
-    active_.store(0, std::memory_order_relaxed);                        // not yet shared
-    metrics_.store(false, std::memory_order_relaxed);                   // not yet shared
+    head_.store(snapshot::make(0, nullptr), std::memory_order_relaxed);  // not yet shared
+    active_.store(0, std::memory_order_relaxed);                         // not yet shared
+    metrics_.store(false, std::memory_order_relaxed);                    // not yet shared
     for (auto* c : {&emits_, &calls_, &errors_, &exceptions_, &canceled_, &handler_failures_})
       c->store(0, std::memory_order_relaxed);  // not yet shared
   }
@@ -311,7 +136,7 @@ class signal_core {
       if (!e) return errc::not_found;
       snapshot* next = make_successor(alive_count(cur), cur->handler);
       if (!kill(e)) {
-        destroy_snapshot(next);
+        snapshot::destroy(next);
         return errc::not_found;
       }
       republish(cur, next, nullptr, g);
@@ -359,14 +184,14 @@ class signal_core {
           for (snapshot* s : retired_) gather(s, pred, targets);
         }
       } catch (...) {
-        if (next) destroy_snapshot(next);
+        if (next) snapshot::destroy(next);
         throw;
       }
       for (entry_t* t : targets) ++t->refs;
       if (e && kill(e)) {
         republish(cur, next, nullptr, g);
       } else {
-        if (next) destroy_snapshot(next);
+        if (next) snapshot::destroy(next);
         result = errc::not_found;
       }
     }
@@ -652,7 +477,7 @@ class signal_core {
     void release() noexcept {
       while (snapshot* s = snapshots) {
         snapshots = s->garbage_next;
-        destroy_snapshot(s);  // drops its error handler
+        snapshot::destroy(s);  // drops its error handler
       }
       while (entry_t* e = entries) {
         entries = e->garbage_next;
@@ -738,38 +563,16 @@ class signal_core {
   /// the snapshot it replaces. A writer out of memory throws std::bad_alloc from here and
   /// leaves the signal as it was. Caller holds mutex_.
   snapshot* make_successor(std::size_t capacity, const std::shared_ptr<const error_handler>& handler) {
-    snapshot* next = make_snapshot(capacity, handler);
+    snapshot* next = snapshot::make(capacity, handler);
     if (retired_.size() == retired_.capacity()) {
       try {
         retired_.reserve(std::max<std::size_t>(8, 2 * retired_.capacity()));
       } catch (...) {
-        destroy_snapshot(next);
+        snapshot::destroy(next);
         throw;
       }
     }
     return next;
-  }
-
-  static void destroy_snapshot(snapshot* s) noexcept {
-    void* block = s->block;
-    s->~snapshot();
-    ::operator delete(block);
-  }
-
-  /// Places the snapshot on a cache-line boundary by hand, in an ordinary allocation: the
-  /// aligned operator new would hide snapshots from Relacy's memory checks (models/).
-  static snapshot* make_snapshot(std::size_t n, const std::shared_ptr<const error_handler>& handler) {
-    static_assert(alignof(snapshot) == cache_line && sizeof(snapshot) % cache_line == 0);
-    const std::size_t bytes = sizeof(snapshot) + n * sizeof(entry_t*);
-    std::size_t space = bytes + cache_line - 1;
-    void* block = ::operator new(space);
-    void* mem = block;
-    std::align(cache_line, bytes, mem, space);  // cannot fail: the block has cache_line - 1 spare bytes
-    auto* s = new (mem) snapshot;
-    s->block = block;
-    s->size_.store(n);
-    s->handler = handler;
-    return s;
   }
 
   /// Unlinks `s` and the entries only it held; garbage::release() frees them after the
