@@ -107,7 +107,7 @@ static_assert(envelope_cache > emit_batch && envelope_cache > burst);
 
 // ---- sigs ----------------------------------------------------------------------------
 
-/// sigs::async_signal<int> on its own 2-thread pool. Cache == 0: default signal_options.
+/// sigs::async_signal<int> on its own 2-thread pool. Cache == 0: default async_options.
 template <std::size_t Cache>
 class sigs_impl {
  public:
@@ -135,8 +135,8 @@ class sigs_impl {
   }
 
  private:
-  static sigs::signal_options options(sigs::worker_pool& pool) {
-    sigs::signal_options o;
+  static sigs::async_options options(sigs::worker_pool& pool) {
+    sigs::async_options o;
     o.pool = &pool;
     o.overflow = sigs::overflow_policy::block;
     if (Cache != 0) o.envelope_cache = Cache;

@@ -21,7 +21,7 @@ struct notice {
 
 // One overflow policy against a full queue. The pool has one worker and 4 queue cells.
 void overflow(sigs::worker_pool& pool, sigs::overflow_policy policy, const char* name) {
-  sigs::signal_options opts;
+  sigs::async_options opts;
   opts.pool = &pool;
   opts.overflow = policy;
   sigs::async_signal<int> jobs(opts);
@@ -46,7 +46,7 @@ void overflow(sigs::worker_pool& pool, sigs::overflow_policy policy, const char*
   for (int i = 1; i <= 4; ++i) jobs.emit(i);  // fills the 4 cells
   std::cout << name << ": queue " << pool.stats().queue_depth << "/" << pool.queue_capacity() << ", ";
   // try_emit never waits and never runs a listener, whatever the policy.
-  std::cout << "try_emit(5): " << jobs.try_emit(5).message() << "\n";
+  std::cout << "try_emit(5): " << jobs.try_emit(5).error.message() << "\n";
 
   std::jthread opener;
   if (policy == sigs::overflow_policy::block) {
@@ -72,7 +72,7 @@ void overflow(sigs::worker_pool& pool, sigs::overflow_policy policy, const char*
 int main() {
   // ---- fan-out: three notifiers hear every order, on a pool of two threads.
   sigs::worker_pool pool({.threads = 2, .queue_capacity = 64});
-  sigs::signal_options opts;
+  sigs::async_options opts;
   opts.pool = &pool;
   sigs::async_signal<notice> shipped(opts);  // destroyed before the pool it uses
   std::atomic<int> mails{0}, texts{0}, pushes{0};
@@ -97,7 +97,7 @@ int main() {
   std::error_code ec = pool.shutdown(sigs::shutdown_mode::drain);
   std::cout << "shutdown: " << (ec ? ec.message() : "ok") << "; mail " << mails << "\n";
   // A stopped pool takes nothing: try_emit says so, emit drops and counts.
-  std::cout << "try_emit after shutdown: " << shipped.try_emit({11}).message() << "\n";
+  std::cout << "try_emit after shutdown: " << shipped.try_emit({11}).error.message() << "\n";
   shipped.emit({12});
   const sigs::signal_stats s = shipped.stats();
   std::cout << "final: delivered " << s.delivered << ", dropped " << s.dropped << ", rejected " << s.rejected

@@ -12,7 +12,7 @@ using namespace std::chrono_literals;
 
 int main() {
   sigs::worker_pool pool({.threads = 2, .queue_capacity = 4});
-  sigs::signal_options opts;
+  sigs::async_options opts;
   opts.pool = &pool;
   sigs::async_signal<int> readings(opts);
 
@@ -46,7 +46,7 @@ int main() {
   // Overflow policies: flood a 4-cell queue behind 2 busy workers.
   for (auto policy :
        {sigs::overflow_policy::reject, sigs::overflow_policy::caller_runs, sigs::overflow_policy::block}) {
-    sigs::signal_options o = opts;
+    sigs::async_options o = opts;
     o.overflow = policy;
     sigs::async_signal<int> flood(o);
     std::atomic<int> on_caller{0};

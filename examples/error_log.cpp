@@ -91,7 +91,7 @@ int main() {
 
   // ---- async: the handler runs on a worker, right after the failing listener.
   sigs::worker_pool pool({.threads = 1, .queue_capacity = 16});  // one worker: a fixed order
-  sigs::signal_options opts;
+  sigs::async_options opts;
   opts.pool = &pool;
   sigs::async_signal<payment> refunded(opts);
   refunded.set_error_handler(log.handler_for("refunded"));

@@ -77,9 +77,9 @@ struct drain_signal {
 ///   thread 2 (drainer): wait_idle(); read work[0], work[1]; destroy the signal
 ///
 /// Proves: wait_idle() returns only once both emissions are counted out, after every
-/// finaliser's accesses (I1 release / I2 acquire, through the fast path's release
-/// sequence, and the idle mutex: DATA RACE on work[] otherwise); the finaliser that takes
-/// the count to zero touches nothing after the drainer can return — it decrements and
+/// finaliser's accesses (FLIGHT-I1 release / FLIGHT-I2 acquire, through the fast path's
+/// release sequence, and the idle mutex: DATA RACE on work[] otherwise); the finaliser that
+/// takes the count to zero touches nothing after the drainer can return — it decrements and
 /// notifies under the idle mutex — so destroying the signal right after is safe (a notify
 /// or unlock on the destroyed mutex / condition variable is reported otherwise); and no
 /// lost wake-up (DEADLOCK otherwise).
@@ -111,8 +111,8 @@ struct drain_last : rl::test_suite<drain_last, 3, expected_result(scenario::drai
 ///
 /// Proves: the capacity is never exceeded: a reservation succeeds only once it reads the
 /// finish of the emission in flight, and then that emission's work happens-before it
-/// (I3 acquire, pairs with I1: DATA RACE on work[0] otherwise); both count-outs land
-/// whichever way the reservation went.
+/// (FLIGHT-I3 acquire, pairs with FLIGHT-I1: DATA RACE on work[0] otherwise); both
+/// count-outs land whichever way the reservation went.
 struct reserve_at_capacity : rl::test_suite<reserve_at_capacity, 2, expected_result(scenario::reserve_at_capacity)> {
   drain_signal* sig = nullptr;
 

@@ -18,7 +18,7 @@ namespace {
 
 /// A payload Relacy can see: written when built and when destroyed, read by every listener
 /// call. A call not ordered before the finaliser's destruction of the payload (the
-/// reference drop (R)) is a DATA RACE on it.
+/// reference drop, ENV-R1) is a DATA RACE on it.
 class tracked_payload {
  public:
   explicit tracked_payload(int v) { v_(RL_INFO).store(v); }
@@ -55,17 +55,21 @@ constexpr std::size_t listeners = 3;
 /// Proves, on the production functions: every listener index is claimed exactly once
 /// (claim()'s RMW: a listener body runs twice otherwise); the finaliser runs exactly once,
 /// whichever thread is last, after every copy's counts and payload reads (release_ref()'s
-/// acq_rel (R): DATA RACE on the payload otherwise); the first drop reason is written by
+/// acq_rel, ENV-R1: DATA RACE on the payload otherwise); the first drop reason is written by
 /// one copy only (note_drop()'s RMW: DATA RACE on the reason otherwise); the completion's
 /// totals are exact (delivered = the bodies that ran, skipped = the rest; or 3 dropped,
 /// errc::canceled) and every listener call happens-before the emitter's wait returns; the
 /// snapshot is unpinned after the copies' last read of it, and freed once.
-template <bool Canceled, bool WithEmitter>
+/// `Which`: envelope_copies (a live context) or envelope_drops (a cancelled one). `How`:
+/// in_threads runs the emitter as thread 0; before_threads emits in before(), leaving the
+/// two copies alone (the smaller search).
+template <scenario Which, records How>
 struct envelope_emission
-    : rl::test_suite<envelope_emission<Canceled, WithEmitter>, WithEmitter ? 3 : 2,
-                     expected_result(Canceled ? scenario::envelope_drops : scenario::envelope_copies)> {
+    : rl::test_suite<envelope_emission<Which, How>, How == records::in_threads ? 3 : 2, expected_result(Which)> {
+  static constexpr bool Canceled = Which == scenario::envelope_drops;
+  static constexpr bool WithEmitter = How == records::in_threads;
   static constexpr unsigned threads = WithEmitter ? 3 : 2;
-  static constexpr records how = WithEmitter ? records::in_threads : records::before_threads;
+  static constexpr records how = How;
   using signal = model_signal<2, hazard_mode::seq_cst, tracked_payload>;
   using delivery = typename signal::delivery;
   using envelope = typename delivery::envelope;
@@ -176,7 +180,15 @@ struct envelope_emission
 }  // namespace
 }  // namespace sigs::models
 
-SIGS_MODEL_MAIN(SIGS_MODEL("envelope_copies", sigs::models::envelope_emission<false, true>),
-                SIGS_MODEL("envelope_copies_pre", sigs::models::envelope_emission<false, false>),
-                SIGS_MODEL("envelope_drops", sigs::models::envelope_emission<true, true>),
-                SIGS_MODEL("envelope_drops_pre", sigs::models::envelope_emission<true, false>))
+SIGS_MODEL_MAIN(
+    SIGS_MODEL(
+        "envelope_copies",
+        sigs::models::envelope_emission<sigs::models::scenario::envelope_copies, sigs::models::records::in_threads>),
+    SIGS_MODEL("envelope_copies_pre", sigs::models::envelope_emission<sigs::models::scenario::envelope_copies,
+                                                                      sigs::models::records::before_threads>),
+    SIGS_MODEL(
+        "envelope_drops",
+        sigs::models::envelope_emission<sigs::models::scenario::envelope_drops, sigs::models::records::in_threads>),
+    SIGS_MODEL(
+        "envelope_drops_pre",
+        sigs::models::envelope_emission<sigs::models::scenario::envelope_drops, sigs::models::records::before_threads>))

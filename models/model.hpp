@@ -58,14 +58,14 @@ struct model_signal {
     return core->remove([v = id.value()](const entry_t& e) { return e.id == v; });
   }
   std::error_code remove_and_wait(record& self, listener_id id) {
-    return core->template remove_and_wait<true>(
+    return core->template remove_and_wait<detail::matches::at_most_one>(
         self, [v = id.value()](const entry_t& e) { return e.id == v; });  // as sync_signal
   }
   void reset() { core->reset(); }
   /// sync_signal::emit: the lean path (errors reported, not returned), no context checks.
   void emit(record& r, const P& value) {
     const sigs::context ctx;
-    core->template emit<false, false>(r, ctx, value);
+    core->template emit<detail::on_failure::record, detail::ctx_check::off>(r, ctx, value);
   }
   /// Entries alive in the current snapshot, counted under a hazard.
   std::size_t count_alive(record& r) {
@@ -80,7 +80,8 @@ struct model_signal {
 /// suite's domain explicitly.
 enum class records {
   /// Each thread acquires its record when it starts and releases it when it ends, racing
-  /// the others: the record-list push (R3) and hand-over (R1/R2) are part of the model.
+  /// the others: the record-list push (HP-R3) and hand-over (HP-R1/HP-R2) are part of the
+  /// model.
   in_threads,
   /// before() acquires one record per thread: a much smaller state space, for the
   /// context-bound searches (which enumerate every load value, spurious CAS failure and

@@ -43,7 +43,7 @@ constexpr std::memory_order cas_failure_order(std::memory_order mo) noexcept {
 struct no_mutation {
   static constexpr const char* name = "none";
 
-  /// True: the writer barrier (W1) of the asymmetric fence does nothing.
+  /// True: the writer barrier (HP-W1) of the asymmetric fence does nothing.
   static constexpr bool skip_writer_barrier = false;
 
   /// The order the operation really uses.

@@ -1,6 +1,6 @@
 // models/nesting_models.cpp — nested emission: a listener that emits again holds one
 // hazard slot per level (the record's slot stack), and past the stack falls back to the
-// domain's overflow-reader count (O1/O2, S2), on the production signal_core.
+// domain's overflow-reader count (HP-O1/HP-O2, HP-S2), on the production signal_core.
 #include "mutants/nesting.hpp"  // this family's mutants, before model.hpp selects one
 #include "model.hpp"
 
@@ -23,8 +23,13 @@ namespace {
 /// The small form (context-bound search of (b)) adds X in before() and thread 1 only
 /// removes it: s0 = [P, X], s1 = [P]. (f) needs both writes: the inner level must read a
 /// snapshot that the outer level does not hold and that a later write retires.
-template <std::size_t Slots, records How, scenario Which, bool Small = false>
-struct nested_emission : rl::test_suite<nested_emission<Slots, How, Which, Small>, 2, expected_result(Which)> {
+/// Where X is added: by thread 1, racing the emission (both writes race), or in before()
+/// (the small form: only the removal races).
+enum class x_added { by_writer, before };
+
+template <std::size_t Slots, records How, scenario Which, x_added Add = x_added::by_writer>
+struct nested_emission : rl::test_suite<nested_emission<Slots, How, Which, Add>, 2, expected_result(Which)> {
+  static constexpr bool Small = Add == x_added::before;
   using signal = model_signal<Slots>;
   signal sig;
   thread_records<typename signal::domain_t, 2, How> recs{sig.domain};
@@ -75,7 +80,7 @@ struct nested_emission : rl::test_suite<nested_emission<Slots, How, Which, Small
 
 template <records How>
 using nested_emit = nested_emission<2, How, scenario::nested_emit>;
-using nested_emit_small = nested_emission<2, records::before_threads, scenario::nested_emit, true>;
+using nested_emit_small = nested_emission<2, records::before_threads, scenario::nested_emit, x_added::before>;
 template <records How>
 using overflow_fallback = nested_emission<1, How, scenario::overflow_fallback>;
 

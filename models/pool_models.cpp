@@ -3,7 +3,7 @@
 // predicate work_or_stop, push_and_wake (try_submit), submit and wait_for_space, after_pop,
 // run state and request_stop, shutdown and the discard of leftovers, run_one_queued (a task
 // that helps) — with the production
-// mpmc_queue, wake_count and detail::task inside. src/worker_pool.cpp wraps the same
+// mpmc_queue, wake_count and sigs::task inside. src/worker_pool.cpp wraps the same
 // template with std_atomics; only threads, statistics and the global pool stay outside.
 //
 // Over 600 lines on purpose: a family is one source (sigs_add_model builds the production
@@ -27,7 +27,7 @@
 // runs and discards. Every scenario then checks the pool's accounting: an accepted job ran
 // or was discarded by the pool exactly once; a refused one stayed with its submitter,
 // unconsumed (which then drops it itself); pushed() == completed + dropped() once the
-// pool is shut down; a submitter that saw stopped() is refused with pool_stopped (S2').
+// pool is shut down; a submitter that saw stopped() is refused with pool_stopped (POOL-S2').
 #undef NDEBUG                // mpmc_queue's assert() reads the cell's shadow `turn` (see queue_models.cpp)
 #include "mutants/pool.hpp"  // this family's mutants, before model.hpp selects one
 #include "model.hpp"
@@ -35,9 +35,9 @@
 namespace sigs::models {
 namespace {
 
+using sigs::task;
 using sigs::detail::pool_state;
 using sigs::detail::push_result;
-using sigs::detail::task;
 using lock_t = std::unique_lock<typename model_policy::mutex>;
 
 /// pool_core's traits in the models: the build's wake count (a mutant's, in mutant builds)
@@ -170,7 +170,7 @@ struct pool_world {
         case push_result::closed: ec = errc::pool_stopped; break;
       }
     }
-    // (S2') a submitter that saw the pool stopped also sees the close: refused.
+    // (POOL-S2') a submitter that saw the pool stopped also sees the close: refused.
     if (was_stopped) RL_ASSERT(ec == errc::pool_stopped || ec == errc::canceled);
     accepted[j] = !ec;
     if (ec) {
@@ -269,8 +269,8 @@ const model_wait no_cancel{};  // submit() with a default context: waits for roo
 ///   thread 0 (producer): submit(0), submit(1)
 ///   thread 1 (worker):   worker_loop; the run of the last job requests a drain
 ///
-/// Proves: no lost wake-up on the production path (push_and_wake's (F1) against
-/// wait_for_work's (F2) and re-check under work_mutex_): both jobs run (DEADLOCK otherwise),
+/// Proves: no lost wake-up on the production path (push_and_wake's POOL-F1 against
+/// wait_for_work's POOL-F2 and re-check under work_mutex_): both jobs run (DEADLOCK otherwise),
 /// with their payloads; the worker leaves on the drain.
 struct pool_work : pool_suite<pool_work, 2, scenario::pool_work> {
   int submitted = 2;
@@ -482,8 +482,8 @@ void hold_until_submitted(pool_world& w, int id, int done) {
 ///   thread 0 (worker):   worker_loop; job 0 waits until the producer's submit returned
 ///   thread 1 (producer): submit(2): full, one spin, then wait_for_space; then opens the gate
 ///
-/// Proves: no lost wake-up on the production path (after_pop's (F3) against
-/// wait_for_space's (F4) and its re-try under space_mutex_): the single cell freed while
+/// Proves: no lost wake-up on the production path (after_pop's POOL-F3 against
+/// wait_for_space's POOL-F4 and its re-try under space_mutex_): the single cell freed while
 /// job 0 runs lets job 2 in (DEADLOCK otherwise: the producer waits for room, the worker
 /// for the producer); all three run.
 struct pool_space : pool_suite<pool_space, 2, scenario::pool_space> {

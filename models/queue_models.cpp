@@ -1,5 +1,5 @@
 // models/queue_models.cpp — the worker pool's run queue, detail::mpmc_queue, instantiated
-// directly over the Relacy policy: the per-cell sequence hand-over (1)-(4), the claim CASes
+// directly over the Relacy policy: the per-cell sequence hand-over (Q-1)-(Q-4), the claim CASes
 // on enqueue_pos_ / dequeue_pos_, close() (fetch_or of the top bit) and drained().
 //
 // Relacy sees the payload twice: the element type below is a `token` whose value is an
@@ -45,9 +45,9 @@ inline push_result push(queue_t& q, int v) {
 ///   thread 2: pop until four elements have come out (retrying while empty)
 ///
 /// Proves: every element pushed is popped exactly once, with its payload (the consumer is
-/// ordered after the producer's construction: (2) release / (3) acquire, else DATA RACE on
+/// ordered after the producer's construction: Q-2 release / Q-3 acquire, else DATA RACE on
 /// the token or on `turn`); a producer reusing a cell is ordered after the previous lap's
-/// consumer ((4) release / (1) acquire, else DATA RACE on `turn`); each producer's elements
+/// consumer (Q-4 release / Q-1 acquire, else DATA RACE on `turn`); each producer's elements
 /// come out in the order it pushed them (the queue is FIFO per producer); the counters end
 /// at pushed() == popped() == 4.
 struct queue_fifo : rl::test_suite<queue_fifo, 3, expected_result(scenario::queue_fifo)> {

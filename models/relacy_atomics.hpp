@@ -24,8 +24,8 @@
 // as written.
 //
 // The asymmetric fence. The policy offers the hooks hazard.hpp looks for, so a domain built
-// with allow_asymmetric = true runs the membarrier read path (H1a relaxed store, H2a
-// acquire load, W1 writer barrier). Relacy has no membarrier, but it models Windows'
+// with allow_asymmetric = true runs the membarrier read path (HP-H1a relaxed store, HP-H2a
+// acquire load, HP-W1 writer barrier). Relacy has no membarrier, but it models Windows'
 // FlushProcessWriteBuffers, the same primitive, as rl::systemwide_fence: at that point
 // every thread's view of memory is synchronised with every other's, which is what
 // membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) guarantees (a full barrier on each running
@@ -47,7 +47,7 @@
 //     access to a freed or unpublished snapshot only through an rl object (its hold count,
 //     an entry's atomic state, a listener's rl::var canary). The scenarios are built so
 //     that a snapshot freed too early takes a listener with it; a race on the plain header
-//     alone (e.g. the hold count dropped with relaxed, K3) is invisible.
+//     alone (e.g. the hold count dropped with relaxed, CORE-K3) is invisible.
 //   - Relacy's atomic cannot hold `const U*` (its history stores void*): pointers are kept
 //     with const removed and handed back as T.
 //   - Objects with alignas(64) (hazard records, signal_core) are allocated by the aligned
@@ -425,7 +425,7 @@ struct relacy_atomics_t {
   static void writer_barrier(rl::debug_info info = SIGS_RL_HERE) {
     // membarrier is a syscall: other threads run between the writer's last access and the
     // barrier. Without this scheduling point Relacy would run the fence in the same step
-    // as the writer's previous atomic operation (P1).
+    // as the writer's previous atomic operation (CORE-P1).
     rl::ctx().sched();
     if (!Mutation::skip_writer_barrier) rl::systemwide_fence(info);
   }

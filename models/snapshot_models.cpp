@@ -1,5 +1,6 @@
-// models/snapshot_models.cpp — the copy-on-write snapshot: publish (P1), hazard protection
-// (H1-H3), retire/scan (R5, S1-S2) and logical removal, on the production signal_core.
+// models/snapshot_models.cpp — the copy-on-write snapshot: publish (CORE-P1), hazard
+// protection (HP-H1..H3), retire/scan (HP-R5, HP-S1/S2) and logical removal, on the
+// production signal_core.
 #include "mutants/snapshot.hpp"  // this family's mutants, before model.hpp selects one
 #include "model.hpp"
 
@@ -10,8 +11,9 @@ namespace {
 ///
 /// Proves, for the explored schedules: an emitter never touches a snapshot's listener after
 /// it is freed (ACCESS TO FREED MEMORY), every listener it calls was fully built before (its
-/// canary is ordered after construction: P1/H2), no listener is destroyed while a call may
-/// still run (canary store vs load: H3/S1/R5), every snapshot and entry is freed exactly once
+/// canary is ordered after construction: CORE-P1/HP-H2), no listener is destroyed while a
+/// call may still run (canary store vs load: HP-H3/HP-S1/HP-R5), every snapshot and entry is
+/// freed exactly once
 /// (DOUBLE FREE, MEMORY LEAK), and size() agrees with the snapshot's live listeners.
 ///
 ///   before:   a = add(A), b = add(B)            s0 = [A, B]
@@ -23,7 +25,8 @@ namespace {
 /// memory-reuse choice, so it runs the pieces: thread 0 against one write each
 /// (emit_vs_remove, emit_vs_add, emit_vs_reset), records taken before the threads.
 ///
-/// With hazard_mode::asymmetric the domain uses the membarrier read path (H1a, H2a, W1).
+/// With hazard_mode::asymmetric the domain uses the membarrier read path (HP-H1a, HP-H2a,
+/// HP-W1).
 enum class writes { all, remove, add, reset };
 
 template <records How, writes W, hazard_mode Mode = hazard_mode::seq_cst>

@@ -24,12 +24,17 @@ namespace {
 /// it protects its snapshot with the signal's overflow count (HP-O1) and counts its call of
 /// W in W's entry (deep_calls), which is all the wait can see of it; the outer level's call
 /// of W is announced in the record's one call word.
-template <bool Nested, records How, hazard_mode Mode = hazard_mode::seq_cst>
+/// Where the inner level's call of W is: in a call word of its own, or past the record's
+/// slots (the nested form).
+enum class inner_call { in_slot, past_slots };
+
+template <inner_call Inner, records How, hazard_mode Mode = hazard_mode::seq_cst>
 struct remove_and_wait
-    : rl::test_suite<remove_and_wait<Nested, How, Mode>, 2,
-                     expected_result(Nested                         ? scenario::remove_and_wait_nested
-                                     : Mode == hazard_mode::seq_cst ? scenario::remove_and_wait
-                                                                    : scenario::remove_and_wait_asym)> {
+    : rl::test_suite<remove_and_wait<Inner, How, Mode>, 2,
+                     expected_result(Inner == inner_call::past_slots ? scenario::remove_and_wait_nested
+                                     : Mode == hazard_mode::seq_cst  ? scenario::remove_and_wait
+                                                                     : scenario::remove_and_wait_asym)> {
+  static constexpr bool Nested = Inner == inner_call::past_slots;
   using signal = model_signal<Nested ? 1 : 2, Mode>;
   signal sig;
   thread_records<typename signal::domain_t, 2, How> recs{sig.domain};
@@ -210,15 +215,21 @@ struct wait_after_write : rl::test_suite<wait_after_write, 2, expected_result(sc
 
 using sigs::models::hazard_mode;
 using sigs::models::records;
-SIGS_MODEL_MAIN(SIGS_MODEL("remove_and_wait", sigs::models::remove_and_wait<false, records::in_threads>),
-                SIGS_MODEL("remove_and_wait_pre", sigs::models::remove_and_wait<false, records::before_threads>),
-                SIGS_MODEL("remove_and_wait_asym",
-                           sigs::models::remove_and_wait<false, records::in_threads, hazard_mode::asymmetric>),
-                SIGS_MODEL("remove_and_wait_asym_pre",
-                           sigs::models::remove_and_wait<false, records::before_threads, hazard_mode::asymmetric>),
-                SIGS_MODEL("remove_and_wait_nested", sigs::models::remove_and_wait<true, records::in_threads>),
-                SIGS_MODEL("remove_and_wait_nested_pre", sigs::models::remove_and_wait<true, records::before_threads>),
-                SIGS_MODEL("cross_wait", sigs::models::cross_wait<>),
-                SIGS_MODEL("cross_wait_asym", sigs::models::cross_wait<hazard_mode::asymmetric>),
-                SIGS_MODEL("wait_cycle", sigs::models::wait_cycle),
-                SIGS_MODEL("wait_after_write", sigs::models::wait_after_write))
+SIGS_MODEL_MAIN(
+    SIGS_MODEL("remove_and_wait",
+               sigs::models::remove_and_wait<sigs::models::inner_call::in_slot, records::in_threads>),
+    SIGS_MODEL("remove_and_wait_pre",
+               sigs::models::remove_and_wait<sigs::models::inner_call::in_slot, records::before_threads>),
+    SIGS_MODEL(
+        "remove_and_wait_asym",
+        sigs::models::remove_and_wait<sigs::models::inner_call::in_slot, records::in_threads, hazard_mode::asymmetric>),
+    SIGS_MODEL("remove_and_wait_asym_pre",
+               sigs::models::remove_and_wait<sigs::models::inner_call::in_slot, records::before_threads,
+                                             hazard_mode::asymmetric>),
+    SIGS_MODEL("remove_and_wait_nested",
+               sigs::models::remove_and_wait<sigs::models::inner_call::past_slots, records::in_threads>),
+    SIGS_MODEL("remove_and_wait_nested_pre",
+               sigs::models::remove_and_wait<sigs::models::inner_call::past_slots, records::before_threads>),
+    SIGS_MODEL("cross_wait", sigs::models::cross_wait<>),
+    SIGS_MODEL("cross_wait_asym", sigs::models::cross_wait<hazard_mode::asymmetric>),
+    SIGS_MODEL("wait_cycle", sigs::models::wait_cycle), SIGS_MODEL("wait_after_write", sigs::models::wait_after_write))

@@ -6,13 +6,13 @@
 //   count.sleep([&] { cv.wait(lock, [&] { return consume(x); }); });
 //
 // with a small event of the models' own (an item count and one rl::var payload per item,
-// published with release and taken with acquire): the handshake's fences (W1)/(W2) and the
+// published with release and taken with acquire): the handshake's fences (SLEEP-W1/W2) and the
 // notify under the sleepers' mutex, against the store-buffering outcome that only two
 // seq_cst fences forbid. ThreadSanitizer does not model fences; Relacy does
 // (rl::atomic_thread_fence, seq_cst fences in the total order S).
 //
-// The worker pool's two uses of it — (F1)/(F2) between push_and_wake and wait_for_work,
-// (F3)/(F4) between after_pop and wait_for_space — run on the production pool code in
+// The worker pool's two uses of it — POOL-F1/F2 between push_and_wake and wait_for_work,
+// POOL-F3/F4 between after_pop and wait_for_space — run on the production pool code in
 // pool_models.cpp (pool_work, pool_two_workers, pool_space), not restated here.
 //
 // rl::condition_variable allows spurious wake-ups and reports a thread blocked for ever as
@@ -43,7 +43,7 @@ struct wake_part {
     for (auto& p : payload) p(RL_INFO).store(-1);
   }
 
-  /// Notifier: publishes item `i` (its payload first), then wake_one (W1).
+  /// Notifier: publishes item `i` (its payload first), then wake_one (SLEEP-W1).
   void publish(int i, int v) {
     payload[i](RL_INFO).store(v);
     published.fetch_add(1, rl::mo_release, RL_INFO);  // release: the payload, for take()'s acquire
@@ -63,7 +63,7 @@ struct wake_part {
     return false;
   }
 
-  /// Sleeper: takes an item, or under the mutex sleep() (W2) around cv.wait(lock, take);
+  /// Sleeper: takes an item, or under the mutex sleep() (SLEEP-W2) around cv.wait(lock, take);
   /// returns its payload.
   int take_or_sleep() {
     int i = -1;
@@ -77,8 +77,9 @@ struct wake_part {
 
 /// (k) One notifier, one sleeper.
 ///
-///   thread 0 (notifier): publish(0, 7), i.e. the event, then wake_one (W1)
-///   thread 1 (sleeper):  take, or under the mutex sleep() (W2) around cv.wait(lock, take)
+///   thread 0 (notifier): publish(0, 7), i.e. the event, then wake_one (SLEEP-W1)
+///   thread 1 (sleeper):  take, or under the mutex sleep() (SLEEP-W2) around
+///                        cv.wait(lock, take)
 ///
 /// Proves: no lost wake-up — the sleeper always ends up with the item (DEADLOCK if it sleeps
 /// for ever), and with its payload (DATA RACE otherwise).
@@ -100,7 +101,7 @@ struct wake_work : rl::test_suite<wake_work, 2, expected_result(scenario::wake_w
 
 /// (k2) Two sleepers on one count, two events: notify_one with more than one sleeper.
 ///
-///   thread 0 (notifier): publish(0, 7), wake_one (W1); publish(1, 8), wake_one (W1)
+///   thread 0 (notifier): publish(0, 7), wake_one (SLEEP-W1); publish(1, 8), wake_one
 ///   thread 1, 2 (sleepers): as (k)
 ///
 /// Proves: no lost wake-up when one count covers two sleepers: the second notifier reads

@@ -1,11 +1,11 @@
 // src/worker_pool.cpp — the threads, counters and global pool of sigs::worker_pool.
 //
-// The pool's protocol — the queue, when a thread sleeps and who wakes it ((F1)-(F4)), the
-// run state and shutdown ((S1)/(S2)), the discard of leftovers, helping — is
+// The pool's protocol — the queue, when a thread sleeps and who wakes it ((POOL-F1)-(POOL-F4)), the
+// run state and shutdown ((POOL-S1)/(POOL-S2)), the discard of leftovers, helping — is
 // sigs/detail/pool_core.hpp, written over the atomics policy so that
 // models/pool_models.cpp model-checks that very code (docs/models.md). This file
 // instantiates it with std_atomics and adds what a model has no use for: the threads and
-// which thread is a worker (thread ids, thread_local), the per-worker statistics ((C1)/(C2),
+// which thread is a worker (thread ids, thread_local), the per-worker statistics ((POOL-C1)/(POOL-C2),
 // idle time from the steady clock), the rejected count and the global pool.
 #include <sigs/worker_pool.hpp>
 
@@ -56,7 +56,7 @@ worker_pool_options claim_global_options() {
 }  // namespace
 
 // One per worker, on its own cache line: only that worker writes it, stats() reads it.
-// All relaxed except `completed` (see (C1)/(C2)): these are statistics, nothing else is
+// All relaxed except `completed` (see (POOL-C1)/(POOL-C2)): these are statistics, nothing else is
 // published through them.
 struct alignas(detail::cache_line) worker_pool::worker_slot {
   std::atomic<std::uint64_t> completed{0};
@@ -97,7 +97,7 @@ struct alignas(detail::cache_line) worker_pool::worker_slot {
     } catch (...) {
       bump(exceptions, std::memory_order_relaxed);  // relaxed: statistics
     }
-    // (C1) release, pairs with acquire (C2) in stats(): whoever counts this task as
+    // (POOL-C1) release, pairs with acquire (POOL-C2) in stats(): whoever counts this task as
     //      completed also sees everything it did.
     bump(completed, std::memory_order_release);
   }
@@ -197,13 +197,13 @@ worker_pool_stats worker_pool::stats() const noexcept {
   std::int64_t idle = 0;
   for (unsigned i = 0; i < thread_count_; ++i) {
     const worker_slot& w = slots_[i];
-    // (C2) acquire, pairs with release (C1).
+    // (POOL-C2) acquire, pairs with release (POOL-C1).
     s.completed += w.completed.load(std::memory_order_acquire);
     s.exceptions += w.exceptions.load(std::memory_order_relaxed);    // relaxed: statistics
     if (w.busy.load(std::memory_order_relaxed)) ++s.active_workers;  // relaxed: statistics
     idle += w.idle_ns();
   }
-  // Read after `completed`: (C2) makes every counted task's push visible, so in this
+  // Read after `completed`: (POOL-C2) makes every counted task's push visible, so in this
   // snapshot submitted >= completed.
   s.submitted = core_.pushed();
   s.queue_depth = core_.size_approx();

@@ -81,7 +81,7 @@ struct listener_fn {
     }
     const std::uint64_t id = me.id.load(std::memory_order_acquire);
     if (id == 0) return;  // the add has not returned yet
-    const std::error_code ec = s->sig->remove_listener_and_wait(sigs::listener_id(id));
+    const std::error_code ec = s->sig->remove_listener_and_wait(sigs::detail::listener_id_access::make(id));
     if (ec != sigs::errc::would_deadlock && ec != sigs::errc::not_found)
       s->fail(who + ": remove_listener_and_wait(itself) from inside returned " + fmt::error(ec));
   }

@@ -114,7 +114,7 @@ struct config {
   unsigned pool_threads = 1;   // 1-2
   std::size_t pool_queue = 2;  // pool queue cells (2-4: tiny, so overflow happens)
   sigs::overflow_policy policy = sigs::overflow_policy::block;
-  std::size_t capacity = 0;  // signal_options::queue_capacity (0: none of its own)
+  std::size_t capacity = 0;  // async_options::queue_capacity (0: none of its own)
   bool metrics = true;
   bool handler = true;  // install an error handler
 };

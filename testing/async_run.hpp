@@ -115,7 +115,7 @@ inline void prepare(shared& s, const program& p) {
 inline void make_signal(shared& s) {
   s.pool = std::make_unique<sigs::worker_pool>(
       sigs::worker_pool_options{.threads = s.p.cfg.pool_threads, .queue_capacity = s.p.cfg.pool_queue});
-  sigs::signal_options opts;
+  sigs::async_options opts;
   opts.pool = s.pool.get();
   opts.overflow = s.p.cfg.policy;
   opts.queue_capacity = s.p.cfg.capacity;

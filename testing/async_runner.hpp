@@ -129,7 +129,7 @@ class runner {
     switch (kind) {
       case step_kind::emit: with_ctx ? sig.emit(ctx, v) : sig.emit(v); break;
       case step_kind::try_emit: {
-        const std::error_code ec = with_ctx ? sig.try_emit(ctx, v) : sig.try_emit(v);
+        const std::error_code ec = (with_ctx ? sig.try_emit(ctx, v) : sig.try_emit(v)).error;
         if (ec) {
           rec.accepted = false;
           ++rejected;
@@ -209,7 +209,8 @@ class runner {
       if (s_.slots[static_cast<std::size_t>(i)]->state != known::unused) live.push_back(i);
     if (live.empty()) {
       // Nothing of our own: an id never issued must not be found.
-      const sigs::listener_id bogus((std::uint64_t{1} << 62) + static_cast<std::uint64_t>(step_no_));
+      const sigs::listener_id bogus =
+          sigs::detail::listener_id_access::make((std::uint64_t{1} << 62) + static_cast<std::uint64_t>(step_no_));
       const std::error_code ec = wait ? s_.sig->remove_listener_and_wait(bogus) : s_.sig->remove_listener(bogus);
       if (ec != sigs::errc::not_found)
         fail(std::string(name(st.kind)) + " of an unknown id returned " + fmt::error(ec));

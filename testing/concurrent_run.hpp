@@ -61,7 +61,7 @@ inline verdict run(const program& p) {
 
   std::size_t emissions = 0, canceled = 0;
   {
-    sigs::signal_options opts;
+    sigs::sync_options opts;
     opts.metrics = true;
     sigs::sync_signal<int> sig(opts);
 

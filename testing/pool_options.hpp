@@ -12,8 +12,8 @@ namespace sigs::testing {
 
 /// Options for a signal on `pool`, with its overflow policy and its own queue capacity
 /// (0: the pool's).
-inline signal_options on(worker_pool& pool, overflow_policy policy = overflow_policy::block, std::size_t capacity = 0) {
-  signal_options o;
+inline async_options on(worker_pool& pool, overflow_policy policy = overflow_policy::block, std::size_t capacity = 0) {
+  async_options o;
   o.pool = &pool;
   o.overflow = policy;
   o.queue_capacity = capacity;

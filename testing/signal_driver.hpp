@@ -75,7 +75,7 @@ class signal_driver {
   sigs::listener_id to_sut(std::uint64_t n) const {
     if (n == 0) return sigs::listener_id{};
     if (n <= ids_.size()) return ids_[n - 1];
-    return sigs::listener_id((std::uint64_t{1} << 61) + (n == unknown_id ? 0 : n));
+    return sigs::detail::listener_id_access::make((std::uint64_t{1} << 61) + (n == unknown_id ? 0 : n));
   }
 
  private:
@@ -101,8 +101,8 @@ class signal_driver {
     }
   };
 
-  static sigs::signal_options with_metrics() {
-    sigs::signal_options o;
+  static sigs::sync_options with_metrics() {
+    sigs::sync_options o;
     o.metrics = true;
     return o;
   }

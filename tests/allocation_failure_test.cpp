@@ -73,7 +73,7 @@ TEST(AllocationFailure, APoolWhoseWorkerCannotStartThrowsAndLeavesNoThreadBehind
 // and the accounting still have it, and the worker lives on.
 TEST(AllocationFailure, AFailureThatCannotBeRecordedInTheCompletionIsStillCounted) {
   sigs::worker_pool pool({.threads = 1, .queue_capacity = 8});
-  sigs::signal_options o;
+  sigs::async_options o;
   o.pool = &pool;
   sigs::async_signal<int> sig(o);
   const auto id = sig.add_listener_with_err([](const int& v) -> std::error_code {
@@ -192,7 +192,7 @@ TEST(AllocationFailure, EveryWriterThatRunsOutOfMemoryLeavesTheSignalUnchanged) 
 // waited for it forever (here: the ctest timeout).
 TEST(AllocationFailure, AnEmitThatRunsOutOfMemoryThrowsAndLeavesNothingInFlight) {
   sigs::worker_pool pool({.threads = 1, .queue_capacity = 8});
-  sigs::signal_options o;
+  sigs::async_options o;
   o.pool = &pool;
   sigs::async_signal<std::string> sig(o);
   std::atomic<int> calls{0};
@@ -230,7 +230,7 @@ TEST(AllocationFailure, AnEmitThatRunsOutOfMemoryThrowsAndLeavesNothingInFlight)
 TEST(AllocationFailure, PlainEmitsOfASmallTrivialPayloadAllocateNothingBeyondTheEnvelopeCache) {
   constexpr int emits = 200;
   sigs::worker_pool pool({.threads = 1, .queue_capacity = 256});
-  sigs::signal_options o;
+  sigs::async_options o;
   o.pool = &pool;
   o.envelope_cache = 2;
   sigs::async_signal<int> sig(o);

@@ -28,7 +28,7 @@ TEST(AsyncDestroyOnWorker, WaitsForEmissionsRunningOnOtherWorkersWhenNothingIsQu
   GTEST_SKIP() << "reads /proc";
 #else
   sigs::worker_pool pool({.threads = 2, .queue_capacity = 16});
-  sigs::signal_options o;
+  sigs::async_options o;
   o.pool = &pool;
   auto sig = std::make_unique<sigs::async_signal<int> >(o);
   std::latch entered(1);

@@ -230,7 +230,7 @@ TYPED_TEST(AsyncLifecycle, SignalDestroyedByTheTaskThatDiscardedEnds) {
 
 // ----------------------------------------------------------------- queue_capacity
 
-// The documented bound (signal_options::queue_capacity, docs/decisions.md): at most
+// The documented bound (async_options::queue_capacity, docs/decisions.md): at most
 // queue_capacity emissions of the signal are queued on or running on the pool. With more
 // workers than the capacity and several emitters, the listeners running on workers at once
 // never exceed it, while caller_runs runs the overflow on the emitters.

@@ -199,7 +199,7 @@ TEST(AsyncSignal, CancelledContextSkipsListenersNotStarted) {
   EXPECT_EQ(c.dropped(), 2u);
   EXPECT_EQ(c.error(), errc::canceled);
   // Already cancelled at emit: nothing is queued; try_emit reports it.
-  EXPECT_EQ(sig.try_emit(sigs::context(stop.get_token()), 0), errc::canceled);
+  EXPECT_EQ(sig.try_emit(sigs::context(stop.get_token()), 0).error, errc::canceled);
   sig.emit(sigs::context(stop.get_token()), 0);
   sig.drain();
   EXPECT_EQ(calls.load(), 1);
@@ -308,7 +308,7 @@ TEST(AsyncSignal, RejectPolicyDropsAndTryEmitReportsBackpressure) {
   });
   int accepted = 0, refused = 0;
   for (int i = 0; i < 10; ++i) {
-    if (std::error_code ec = sig.try_emit(i)) {
+    if (std::error_code ec = sig.try_emit(i).error) {
       EXPECT_EQ(ec, errc::backpressure);
       ++refused;
     } else {
@@ -380,15 +380,44 @@ TEST(AsyncSignal, QueueCapacityLimitsThisSignalsEmissionsInFlight) {
   async_signal<int> sig(on(pool, overflow_policy::reject, 2));
   gate g;
   sig.add_listener([&](const int&) { g.wait(); });
-  EXPECT_FALSE(sig.try_emit(0));
-  EXPECT_FALSE(sig.try_emit(1));
-  EXPECT_EQ(sig.try_emit(2), errc::backpressure);  // 2 in flight already
+  EXPECT_TRUE(sig.try_emit(0));
+  EXPECT_TRUE(sig.try_emit(1));
+  EXPECT_EQ(sig.try_emit(2).error, errc::backpressure);  // 2 in flight already
   EXPECT_EQ(sig.stats().in_flight, 2u);
   g.open = true;
   sig.drain();
   EXPECT_EQ(sig.stats().in_flight, 0u);
-  EXPECT_FALSE(sig.try_emit(3));
+  EXPECT_TRUE(sig.try_emit(3));
   sig.drain();
+}
+
+// Handles cannot be forged: a completion comes only from an async signal's emission.
+static_assert(!std::is_constructible_v<sigs::completion, std::shared_ptr<sigs::detail::completion_state>>);
+static_assert(std::is_default_constructible_v<sigs::completion>);
+
+TEST(AsyncSignal, TryEmitReadsLikeTheSyncSignalsTryEmit) {
+  // `if (sig.try_emit(x))` means "accepted" for both kinds of signal.
+  static_assert(std::is_constructible_v<bool, sigs::submit_result>);
+  static_assert(!std::is_convertible_v<sigs::submit_result, bool>);  // explicit, like emit_result
+  sigs::sync_signal<int> sync;
+  sync.add_listener([](const int&) {});
+  EXPECT_TRUE(sync.try_emit(1));
+
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 64});
+  async_signal<int> sig(on(pool, overflow_policy::reject, 1));
+  gate g;
+  sig.add_listener([&](const int&) { g.wait(); });
+  const sigs::submit_result accepted = sig.try_emit(1);
+  EXPECT_TRUE(accepted);
+  EXPECT_TRUE(accepted.ok());
+  EXPECT_FALSE(accepted.error);
+  const sigs::submit_result refused = sig.try_emit(2);
+  EXPECT_FALSE(refused);
+  EXPECT_TRUE(refused == errc::backpressure);
+  EXPECT_FALSE(refused == errc::pool_stopped);
+  g.open = true;
+  sig.drain();
+  EXPECT_EQ(sig.stats().rejected, 1u);
 }
 
 TEST(AsyncSignal, PoolStoppedIsReportedAndCounted) {
@@ -398,7 +427,7 @@ TEST(AsyncSignal, PoolStoppedIsReportedAndCounted) {
   sig.add_listener([&](const int&) { calls++; });
   sig.add_listener([&](const int&) { calls++; });
   pool.shutdown();
-  EXPECT_EQ(sig.try_emit(1), errc::pool_stopped);
+  EXPECT_EQ(sig.try_emit(1).error, errc::pool_stopped);
   sig.emit(1);
   auto c = sig.emit_tracked(1);
   EXPECT_TRUE(c.done());
@@ -1182,7 +1211,7 @@ TEST_P(AsyncAccounting, EveryDeliveryIsMadeDroppedOrSkippedWhileListenersAreRemo
           std::optional<sigs::completion> tracked;
           bool queued = true;
           switch (i % 4) {
-            case 0: queued = !sig.try_emit(v); break;
+            case 0: queued = sig.try_emit(v).ok(); break;
             case 1: sig.emit(sigs::context(stop.get_token()), v); break;
             case 2: sig.emit(v); break;  // no context: the solo path when it applies
             default: tracked = sig.emit_tracked(sigs::context(stop.get_token()), v); break;

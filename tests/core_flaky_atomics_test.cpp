@@ -92,7 +92,9 @@ auto by_id(sigs::listener_id id) {
   return [v = id.value()](const entry_t& e) { return e.id == v; };
 }
 
-void emit(core_t& core, domain_t::record& rec, int value) { core.emit<false, false>(rec, sigs::context{}, value); }
+void emit(core_t& core, domain_t::record& rec, int value) {
+  core.emit<sigs::detail::on_failure::record, sigs::detail::ctx_check::off>(rec, sigs::context{}, value);
+}
 
 TEST_F(FlakyCas, ARecordPushThatFailsSpuriouslyRetriesAndPublishesTheRecord) {
   domain_t d;

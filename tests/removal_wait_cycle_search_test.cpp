@@ -52,9 +52,9 @@ TEST_P(CycleSearch, ACycleGoneAtTheSecondLookIsNotRefused) {
   domain::deep_count l1_deep{0}, l2_deep{0};
   d.open_frame(self, f);
   if (d.asymmetric()) {  // this thread is inside L1
-    d.begin_call<true>(f, l1, l1_deep);
+    d.begin_call<sigs::detail::fence_mode::asymmetric>(f, l1, l1_deep);
   } else {
-    d.begin_call<false>(f, l1, l1_deep);
+    d.begin_call<sigs::detail::fence_mode::symmetric>(f, l1, l1_deep);
   }
   as_other_thread(b, l2, l1);
 
@@ -78,9 +78,9 @@ TEST_P(CycleSearch, ACycleGoneAtTheSecondLookIsNotRefused) {
   EXPECT_FALSE(d.wait_for_calls(self, l2, l2_deep, 0));
 
   if (d.asymmetric()) {
-    d.end_call<true>(f, l1_deep, true);
+    d.end_call<sigs::detail::fence_mode::asymmetric>(f, l1_deep, true);
   } else {
-    d.end_call<false>(f, l1_deep, true);
+    d.end_call<sigs::detail::fence_mode::symmetric>(f, l1_deep, true);
   }
   d.close_frame(self, f);
   d.release_record(b);
@@ -105,9 +105,9 @@ TEST_P(CycleSearch, ALongChainOfWaitsIsFollowedToItsEnd) {
     domain::deep_count self_deep{0};
     d.open_frame(self, f);
     if (d.asymmetric()) {
-      d.begin_call<true>(f, l_self, self_deep);
+      d.begin_call<sigs::detail::fence_mode::asymmetric>(f, l_self, self_deep);
     } else {
-      d.begin_call<false>(f, l_self, self_deep);
+      d.begin_call<sigs::detail::fence_mode::symmetric>(f, l_self, self_deep);
     }
     std::vector<record*> r;
     std::vector<int> looked(long_chain, 0);  // loads of each record's waiting_for
@@ -129,9 +129,9 @@ TEST_P(CycleSearch, ALongChainOfWaitsIsFollowedToItsEnd) {
       d.release_record(*x);
     }
     if (d.asymmetric()) {
-      d.end_call<true>(f, self_deep, true);
+      d.end_call<sigs::detail::fence_mode::asymmetric>(f, self_deep, true);
     } else {
-      d.end_call<false>(f, self_deep, true);
+      d.end_call<sigs::detail::fence_mode::symmetric>(f, self_deep, true);
     }
     d.close_frame(self, f);
     d.release_record(self);

@@ -61,7 +61,7 @@ TEST(RemovalWait, TwoListenersOfOneSignalEachWaitingForAnIdleOneBothReturn) {
 // which waits for another, idle listener. The old wait wedged the pool.
 TEST(RemovalWait, TwoWorkersEachWaitingForAnIdleListenerBothReturn) {
   sigs::worker_pool pool({.threads = 2, .queue_capacity = 16});
-  sigs::signal_options options;
+  sigs::async_options options;
   options.pool = &pool;
   sigs::async_signal<int> sig(options);
   std::barrier both_inside(2);

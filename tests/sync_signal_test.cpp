@@ -6,10 +6,12 @@
 
 #include <chrono>
 #include <functional>
+#include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <stop_token>
 #include <string>
+#include <type_traits>
 #include <system_error>
 #include <vector>
 
@@ -21,6 +23,14 @@ using sigs::sync_signal;
 void free_listener(const int& v);
 std::vector<int>* free_sink = nullptr;
 void free_listener(const int& v) { free_sink->push_back(v); }
+
+// Handles cannot be forged: a valid listener_id comes only from a registration.
+static_assert(!std::is_constructible_v<sigs::listener_id, std::uint64_t>);
+static_assert(!std::is_convertible_v<std::uint64_t, sigs::listener_id>);
+// A sync signal takes sync_options: the async settings (pool, queue, overflow) are not
+// silently accepted and ignored.
+static_assert(std::is_constructible_v<sigs::sync_signal<int>, sigs::sync_options>);
+static_assert(!std::is_constructible_v<sigs::sync_signal<int>, sigs::async_options>);
 
 TEST(SyncSignal, EmitCallsEveryListenerInRegistrationOrder) {
   sync_signal<int> sig;
@@ -121,7 +131,10 @@ TEST(SyncSignal, RemoveByIdAndKeyAndUnknownOnes) {
   EXPECT_FALSE(sig.remove_listener("c"));
   EXPECT_EQ(sig.remove_listener("c"), errc::not_found);
   EXPECT_EQ(sig.remove_listener("nope"), errc::not_found);
-  EXPECT_EQ(sig.remove_listener(sigs::listener_id(999)), errc::not_found);
+  sync_signal<int> other;
+  const sigs::listener_id foreign = other.add_listener([](const int&) {});
+  EXPECT_EQ(sig.remove_listener(foreign), errc::not_found);  // another signal's listener
+  EXPECT_EQ(other.size(), 1u);
   EXPECT_EQ(sig.remove_listener(sigs::listener_id{}), errc::not_found);
   sig.emit(0);
   EXPECT_EQ(calls, std::vector<int>{1});
@@ -553,7 +566,7 @@ TEST(SyncSignal, RemoveAndWaitOfAnotherListenerFromInsideOneWorks) {
 }
 
 TEST(SyncSignal, MetadataReportsWhatItKnows) {
-  sigs::signal_options opts;
+  sigs::sync_options opts;
   opts.metrics = true;
   sync_signal<int> sig(opts);
   auto before = std::chrono::system_clock::now();
@@ -579,7 +592,8 @@ TEST(SyncSignal, MetadataReportsWhatItKnows) {
   EXPECT_EQ(sig.stats().emits, 2u);
   EXPECT_EQ(sig.stats().listener_calls, 2u);
   EXPECT_FALSE(sig.metadata("missing"));
-  EXPECT_FALSE(sig.metadata(sigs::listener_id(12345)));
+  sync_signal<int> other;
+  EXPECT_FALSE(sig.metadata(other.add_listener([](const int&) {})));  // another signal's listener
   // Metrics off: call counts stop moving, errors are still kept.
   sig.set_metrics(false);
   sig.emit(1);

@@ -1,4 +1,4 @@
-// Tests of sigs::worker_pool::task (sigs/detail/task.hpp): the type-erased, move-only
+// Tests of sigs::worker_pool::task (sigs/task.hpp): the type-erased, move-only
 // callable a worker pool queues. Small callables are stored inline, others on the heap;
 // every task ends in exactly one run or one discard, and its callable is destroyed once.
 #include <sigs/worker_pool.hpp>

@@ -283,7 +283,7 @@ TEST(RecordAllocationFailure, AWorkerWhoseRecordCannotBeAllocatedAtStartTakesItA
   EXPECT_EQ(fail_aligned_at.exchange(0), 0);
   EXPECT_EQ(global_domain().record_count(), records_before);
 
-  sigs::signal_options o;
+  sigs::async_options o;
   o.pool = &pool;
   sigs::async_signal<int> sig(o);
   std::atomic<int> calls{0};
@@ -306,7 +306,7 @@ TEST(RecordAllocationFailure, AWorkerWhoseRecordCannotBeAllocatedAtStartTakesItA
 // for it), and the thread's next emit takes the record and is delivered.
 TEST(RecordAllocationFailure, AnAsyncEmitOnAThreadWithoutARecordThatRunsOutOfMemoryLeavesNothingInFlight) {
   sigs::worker_pool pool({.threads = 1, .queue_capacity = 8});
-  sigs::signal_options o;
+  sigs::async_options o;
   o.pool = &pool;
   sigs::async_signal<int> sig(o);
   std::atomic<int> calls{0};

@@ -52,13 +52,13 @@
 #include <sigs/completion.hpp>
 #include <sigs/context.hpp>
 #include <sigs/detail/async_delivery.hpp>
-#include <sigs/detail/basic_signal.hpp>
 #include <sigs/detail/in_flight.hpp>
 #include <sigs/detail/mpmc_queue.hpp>
 #include <sigs/detail/thread_record.hpp>
 #include <sigs/errors.hpp>
 #include <sigs/listener.hpp>
 #include <sigs/options.hpp>
+#include <sigs/signal_base.hpp>
 #include <sigs/worker_pool.hpp>
 
 namespace sigs {
@@ -79,8 +79,8 @@ inline thread_local delivery_mark* tls_delivering = nullptr;
 /// emission (on a worker of its own pool it helps run them); the pool must outlive the
 /// signal.
 template <class T>
-class async_signal : public detail::basic_signal<T> {
-  using base = detail::basic_signal<T>;
+class async_signal : public signal_base<T> {
+  using base = signal_base<T>;
   using core_type = typename base::core_type;
   using snapshot = typename core_type::snapshot;
   using base::core_;
@@ -89,10 +89,11 @@ class async_signal : public detail::basic_signal<T> {
   ///@{
   /// A signal with the given options (default: the global pool, no queue_capacity, the
   /// block policy). The pool must outlive the signal.
-  async_signal() : async_signal(signal_options{}) {}
-  explicit async_signal(const signal_options& options)
-      : base(options), pool_(options.pool ? *options.pool : worker_pool::global()), capacity_(options.queue_capacity),
-        policy_(options.overflow), cache_(std::max<std::size_t>(options.envelope_cache, 2)) {}
+  async_signal() : async_signal(async_options{}) {}
+  explicit async_signal(const async_options& options)
+      : base(options.metrics), pool_(options.pool ? *options.pool : worker_pool::global()),
+        capacity_(options.queue_capacity), policy_(options.overflow),
+        cache_(std::max<std::size_t>(options.envelope_cache, 2)) {}
   ///@}
 
   /// Waits until no emission of this signal is in flight, then frees everything.
@@ -141,13 +142,14 @@ class async_signal : public detail::basic_signal<T> {
   ///@}
 
   ///@{
-  /// Queues the emission without ever waiting or running a listener here. Returns
-  /// errc::backpressure (queue full or queue_capacity reached), errc::pool_stopped, or the
-  /// context's error if it is already done; nothing is queued then, and the call is counted
-  /// in stats().rejected. Otherwise returns an empty code and the emission proceeds as emit().
-  std::error_code try_emit(const T& payload) { return submit(detail::no_context, payload, nullptr, mode::try_only); }
-  std::error_code try_emit(const context& ctx, const T& payload) {
-    return submit(ctx, payload, nullptr, mode::try_only);
+  /// Queues the emission without ever waiting or running a listener here. The result is
+  /// true when it was queued; the emission then proceeds as emit(). Otherwise its `error`
+  /// is errc::backpressure (queue full or queue_capacity reached), errc::pool_stopped, or
+  /// the context's error if it is already done; nothing is queued, and the call is counted
+  /// in stats().rejected.
+  submit_result try_emit(const T& payload) { return {submit(detail::no_context, payload, nullptr, mode::try_only)}; }
+  submit_result try_emit(const context& ctx, const T& payload) {
+    return {submit(ctx, payload, nullptr, mode::try_only)};
   }
   ///@}
 
@@ -435,7 +437,7 @@ class async_signal : public detail::basic_signal<T> {
     settle(s.snap, o, false);
   }
 
-  /// (R) acq_rel (envelope_tally::release_ref): each copy releases its counts; the last
+  /// (ENV-R1) acq_rel (envelope_tally::release_ref): each copy releases its counts; the last
   /// one acquires all of them, and ends the emission.
   void release_ref(envelope& env) noexcept {
     if (!env.release_ref()) return;

@@ -113,8 +113,6 @@ class completion {
  public:
   /// A handle on no emission: not valid(), done().
   completion() = default;
-  /// A handle on the emission that `s` tracks (async_signal::emit_tracked makes them).
-  explicit completion(std::shared_ptr<detail::completion_state> s) noexcept : state_(std::move(s)) {}
 
   /// True when the handle tracks an emission.
   [[nodiscard]] bool valid() const noexcept { return state_ != nullptr; }
@@ -171,6 +169,11 @@ class completion {
   ///@}
 
  private:
+  template <class T>
+  friend class async_signal;
+  // Only an async signal makes a handle on an emission (emit_tracked, emit_and_wait).
+  explicit completion(std::shared_ptr<detail::completion_state> s) noexcept : state_(std::move(s)) {}
+
   std::uint64_t read(std::uint64_t detail::completion_state::*field) const {
     if (!state_) return 0;
     std::lock_guard<std::mutex> lock(state_->mutex);

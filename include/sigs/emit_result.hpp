@@ -13,6 +13,7 @@
 #include <string>
 #include <system_error>
 
+#include <sigs/errors.hpp>
 #include <sigs/listener.hpp>
 
 namespace sigs {
@@ -37,6 +38,20 @@ struct emit_result {
   [[nodiscard]] bool ok() const noexcept { return !error; }
   /// Same as ok(): `if (sig.try_emit(x))` reads "if it succeeded".
   explicit operator bool() const noexcept { return ok(); }
+};
+
+/// The outcome of an async signal's try_emit: whether the emission was queued. It reads
+/// like a sync signal's emit_result: `if (sig.try_emit(x))` means "it was accepted", for
+/// both kinds of signal.
+struct submit_result {
+  std::error_code error;  ///< empty when the emission was queued; else why it was not
+
+  /// True when the emission was queued (it then proceeds as emit() does).
+  [[nodiscard]] bool ok() const noexcept { return !error; }
+  /// Same as ok().
+  explicit operator bool() const noexcept { return ok(); }
+  /// True when the emission was refused for this reason.
+  friend bool operator==(const submit_result& r, errc why) noexcept { return r.error == why; }
 };
 
 /// A snapshot of one signal's counters. For sync signals `emits` and `listener_calls` are

@@ -1,4 +1,6 @@
-// sigs/fwd.hpp — forward declarations of the public types.
+// sigs/fwd.hpp — forward declarations of the public types. The public headers that only
+// name a type include this instead of its header; sigs.hpp includes it beside the
+// definitions, so a declaration here that drifts from its definition fails to compile.
 #pragma once
 
 namespace sigs {
@@ -10,14 +12,21 @@ struct listener_metadata;
 struct listener_error;
 class scoped_listener;
 struct emit_result;
+struct submit_result;
 struct signal_stats;
-struct signal_options;
+struct sync_options;
+struct async_options;
 enum class overflow_policy : unsigned char;
 class worker_pool;
+class task;
 struct worker_pool_options;
+struct worker_pool_stats;
+enum class shutdown_mode : unsigned char;
 class completion;
 struct delivery_failure;
 
+template <class T>
+class signal_base;
 template <class T>
 class sync_signal;
 template <class T>

@@ -17,19 +17,27 @@
 #include <utility>
 
 #include <sigs/errors.hpp>
+#include <sigs/fwd.hpp>
 
 namespace sigs {
+
+namespace detail {
+/// The one way to turn a number into a listener_id: the library's own, for the ids its
+/// registrations issue. Not for users (an id from a number could name anyone's listener).
+struct listener_id_access {
+  /// The id whose number is `value`.
+  static constexpr listener_id make(std::uint64_t value) noexcept;
+};
+}  // namespace detail
 
 /// Handle returned by every add_* function. A valid id identifies one listener of one
 /// signal for the life of that signal (ids are never reused by a signal). A refused
 /// registration returns an invalid id that carries the reason in error().
 class listener_id {
  public:
-  /// An invalid id (no listener), with no error.
+  /// An invalid id (no listener), with no error. A valid id comes only from a
+  /// registration (add_*): it cannot be built from a number.
   constexpr listener_id() noexcept = default;
-  /// The id with this value (0 is invalid). Ids come from registration; building one from a
-  /// number only makes sense for a value a registration returned.
-  constexpr explicit listener_id(std::uint64_t value) noexcept : value_(value) {}
 
   /// An invalid id that records why a registration was refused.
   static listener_id refused(errc why) noexcept {
@@ -54,9 +62,14 @@ class listener_id {
   friend constexpr bool operator==(listener_id a, listener_id b) noexcept { return a.value_ == b.value_; }
 
  private:
+  friend struct detail::listener_id_access;
+  constexpr explicit listener_id(std::uint64_t value) noexcept : value_(value) {}
+
   std::uint64_t value_ = 0;
   int why_ = 0;
 };
+
+constexpr listener_id detail::listener_id_access::make(std::uint64_t value) noexcept { return listener_id(value); }
 
 /// A point-in-time copy of what a signal knows about one listener.
 struct listener_metadata {

@@ -1,8 +1,11 @@
-// sigs/options.hpp — construction options shared by the signal types.
+// sigs/options.hpp — construction options of the signal types: sync_options for a
+// sync_signal, async_options for an async_signal. Each holds only what its signal reads,
+// so an async setting given to a sync signal does not compile.
 //
-//   sigs::signal_options opts;
+//   sigs::sync_signal<int> counted(sigs::sync_options{.metrics = true});
+//   sigs::async_options opts;
 //   opts.metrics = true;                                  // count emits and calls
-//   opts.overflow = sigs::overflow_policy::reject;        // async: never wait for room
+//   opts.overflow = sigs::overflow_policy::reject;        // never wait for room
 //   sigs::async_signal<int> sig(opts);
 #pragma once
 
@@ -11,9 +14,9 @@
 
 #include <cstddef>
 
-namespace sigs {
+#include <sigs/fwd.hpp>
 
-class worker_pool;
+namespace sigs {
 
 /// What an async emit does when it cannot be queued at once: the pool's queue is full,
 /// or the signal already has `queue_capacity` emissions in flight.
@@ -24,19 +27,25 @@ enum class overflow_policy : unsigned char {
   caller_runs,  ///< run the listeners on the emitting thread instead
 };
 
-/// Options given to a signal's constructor. Defaults are the fast path.
-struct signal_options {
+/// Options of a sync_signal. Defaults are the fast path.
+struct sync_options {
   /// Count emits, listener calls and last-call times (signal_stats, listener_metadata).
   /// Off by default: each counted call writes shared counters, which costs scaling when
   /// several threads emit on one signal. Can also be switched later with set_metrics().
-  /// Async signals count emissions and deliveries always; this adds the per-listener ones.
+  bool metrics = false;
+};
+
+/// Options of an async_signal. Defaults are the fast path.
+struct async_options {
+  /// The per-listener counters, as sync_options::metrics. Async signals count emissions
+  /// and deliveries always; this adds listener calls and last-call times.
   bool metrics = false;
 
-  /// async_signal: the pool that runs listeners; nullptr means worker_pool::global().
+  /// The pool that runs listeners; nullptr means worker_pool::global().
   /// The pool must outlive the signal.
   worker_pool* pool = nullptr;
 
-  /// async_signal: the most emissions of this signal queued on or running on the pool at
+  /// The most emissions of this signal queued on or running on the pool at
   /// once; 0 means no limit of its own (the pool's queue still bounds it). Beyond it,
   /// `overflow` applies. Never exceeded; an emit racing the end of another emission may
   /// still find it reached. An emission that caller_runs runs on the emitting thread
@@ -46,10 +55,10 @@ struct signal_options {
   /// emissions running on emitting threads (docs/decisions.md).
   std::size_t queue_capacity = 0;
 
-  /// async_signal: what emit() does when an emission cannot be queued at once.
+  /// What emit() does when an emission cannot be queued at once.
   overflow_policy overflow = overflow_policy::block;
 
-  /// async_signal: finished emission envelopes kept for reuse, so that a steady stream of
+  /// Finished emission envelopes kept for reuse, so that a steady stream of
   /// emits allocates nothing. Plain emits of a trivially copyable payload of up to 31 bytes
   /// that run on one worker need no envelope (docs/async.md).
   std::size_t envelope_cache = 64;

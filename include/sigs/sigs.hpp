@@ -16,7 +16,10 @@
 #include <sigs/context.hpp>
 #include <sigs/emit_result.hpp>
 #include <sigs/errors.hpp>
+#include <sigs/fwd.hpp>
 #include <sigs/listener.hpp>
 #include <sigs/options.hpp>
+#include <sigs/signal_base.hpp>
 #include <sigs/sync_signal.hpp>
+#include <sigs/task.hpp>
 #include <sigs/worker_pool.hpp>

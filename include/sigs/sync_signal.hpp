@@ -29,12 +29,12 @@
 #undef emit
 
 #include <sigs/context.hpp>
-#include <sigs/detail/basic_signal.hpp>
 #include <sigs/detail/thread_record.hpp>
 #include <sigs/emit_result.hpp>
 #include <sigs/errors.hpp>
 #include <sigs/listener.hpp>
 #include <sigs/options.hpp>
+#include <sigs/signal_base.hpp>
 
 namespace sigs {
 
@@ -45,34 +45,53 @@ namespace sigs {
 /// Keys are arbitrary byte strings; the empty key means "no key". All member functions are
 /// thread-safe. Destroying the signal while another thread uses it is undefined.
 template <class T>
-class sync_signal : public detail::basic_signal<T> {
-  using base = detail::basic_signal<T>;
+class sync_signal : public signal_base<T> {
+  using base = signal_base<T>;
   using base::core_;
 
  public:
   ///@{
-  /// A signal with the given options (sync signals read `metrics` only).
-  sync_signal() : sync_signal(signal_options{}) {}
-  explicit sync_signal(const signal_options& options) : base(options) {}
+  /// A signal with the given options. A sync signal takes sync_options, which have only
+  /// what it reads: the async settings (pool, queue, overflow) do not compile here.
+  sync_signal() : sync_signal(sync_options{}) {}
+  explicit sync_signal(const sync_options& options) : base(options.metrics) {}
   ///@}
+
+  // ---- registration, removal, introspection ------------------------------------------
+  // Shared with async_signal and documented in sigs/signal_base.hpp; listed here so that
+  // this class shows every member a user calls.
+  /// @cond INTERNAL
+  using base::add_listener;               // (f, key = {}): plain or error-aware
+  using base::add_listener_with_err;      // (f, key = {}): error-aware only
+  using base::add_once;                   // (f): fires exactly once
+  using base::add_once_with_err;          // (f)
+  using base::add_once_with_err_and_key;  // (f, key)
+  using base::add_once_with_key;          // (f, key)
+  using base::empty;
+  using base::has_key;                   // (key)
+  using base::keys;                      // keys of the active keyed listeners
+  using base::metadata;                  // (id) or (key): optional<listener_metadata>
+  using base::remove_listener;           // (id) or (key)
+  using base::remove_listener_and_wait;  // (id) or (key): also waits for running calls
+  using base::reset;                     // removes every listener
+  using base::set_error_handler;         // called for each failure emit() records
+  using base::set_metrics;               // per-listener counters on or off
+  using base::size;                      // active listeners
+  using base::stats;                     // signal_stats
+  /// @endcond
 
   // ---- emission ---------------------------------------------------------------------
 
   /// Calls every active listener once, in registration order. Errors and exceptions are
   /// recorded and passed to the error handler; they do not stop the emission.
   void emit(const T& payload) {
-    core_.template emit<false, false>(detail::local_record(), detail::no_context, payload);
+    core_.template emit<detail::on_failure::record, detail::ctx_check::off>(detail::local_record(), detail::no_context,
+                                                                            payload);
   }
 
   /// emit() that checks `ctx` before each listener and stops (counted in
   /// stats().canceled) once it is cancelled or past its deadline.
-  void emit(const context& ctx, const T& payload) {
-    if (ctx.can_be_canceled()) {
-      core_.template emit<false, true>(detail::local_record(), ctx, payload);
-    } else {
-      core_.template emit<false, false>(detail::local_record(), ctx, payload);
-    }
-  }
+  void emit(const context& ctx, const T& payload) { emit_with<detail::on_failure::record>(ctx, payload); }
 
   ///@{
   /// Same as emit().
@@ -82,15 +101,25 @@ class sync_signal : public detail::basic_signal<T> {
 
   ///@{
   /// Calls listeners in order and stops at the first one that returns an error or throws,
-  /// or before the first one reached after `ctx` is cancelled or expired. See emit_result.
+  /// or before the first one reached after `ctx` is cancelled or expired. See emit_result:
+  /// `if (sig.try_emit(x))` means every listener succeeded.
   emit_result try_emit(const T& payload) {
-    return core_.template emit<true, false>(detail::local_record(), detail::no_context, payload);
+    return core_.template emit<detail::on_failure::stop, detail::ctx_check::off>(detail::local_record(),
+                                                                                 detail::no_context, payload);
   }
   emit_result try_emit(const context& ctx, const T& payload) {
-    if (ctx.can_be_canceled()) return core_.template emit<true, true>(detail::local_record(), ctx, payload);
-    return core_.template emit<true, false>(detail::local_record(), ctx, payload);
+    return emit_with<detail::on_failure::stop>(ctx, payload);
   }
   ///@}
+
+ private:
+  /// An emission under `ctx`: the per-listener context check only when it can end.
+  template <detail::on_failure OnFailure>
+  auto emit_with(const context& ctx, const T& payload) {
+    if (ctx.can_be_canceled())
+      return core_.template emit<OnFailure, detail::ctx_check::each_listener>(detail::local_record(), ctx, payload);
+    return core_.template emit<OnFailure, detail::ctx_check::off>(detail::local_record(), ctx, payload);
+  }
 };
 
 }  // namespace sigs

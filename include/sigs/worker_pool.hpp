@@ -11,7 +11,7 @@
 //   sigs::worker_pool::task t = [] { do_work(); };
 //   if (auto ec = pool.try_submit(t)) t.run();   // full or stopped: run it here instead
 //
-// Every task ends in exactly one run or one discard (see sigs/detail/task.hpp): a task
+// Every task ends in exactly one run or one discard (see sigs/task.hpp): a task
 // the pool accepted is run by a worker, or discarded by shutdown(discard) and counted in
 // `dropped`; a task the pool refused stays with the caller, unconsumed. Nothing is lost
 // silently, so after shutdown() `submitted == completed + dropped` holds exactly.
@@ -36,7 +36,7 @@
 #include <sigs/context.hpp>
 #include <sigs/detail/pool_core.hpp>
 #include <sigs/detail/port.hpp>
-#include <sigs/detail/task.hpp>
+#include <sigs/task.hpp>
 #include <sigs/errors.hpp>
 
 namespace sigs {
@@ -80,7 +80,7 @@ struct worker_pool_stats {
 class worker_pool {
  public:
   /// The unit of work: a move-only callable with a run and a discard entry point.
-  using task = detail::task;
+  using task = sigs::task;
 
   /// Starts `options.threads` workers and allocates the queue. Throws std::length_error
   /// (capacity too large), std::bad_alloc, or std::system_error (a thread could not be

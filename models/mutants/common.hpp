@@ -7,7 +7,7 @@
 // in one of these ways:
 //   - through the policy (relacy_atomics_t<Mutation>, hooks in models/mutation.hpp): the
 //     policy knows the operation, the order and the production function calling it, e.g.
-//     "the exchange in protect()" is the hazard publish (H1);
+//     "the exchange in protect()" is the hazard publish (HP-H1);
 //   - through the Domain parameter of signal_core: a thin subclass of the production
 //     hazard_domain whose collect() or guard misbehaves;
 //   - for the completion, wake and pool models, through the state and count types they

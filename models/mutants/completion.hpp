@@ -63,9 +63,9 @@ struct completion_done_unlocked : production {
   }
 };
 
-/// (I1) unreserve()'s increments of `finished` (fast-path CAS and locked fetch_add) are
-/// relaxed instead of release: the drainer that sees the count at zero is not ordered after
-/// a finaliser's work.
+/// (FLIGHT-I1) unreserve()'s increments of `finished` (fast-path CAS and locked fetch_add)
+/// are relaxed instead of release: the drainer that sees the count at zero is not ordered
+/// after a finaliser's work.
 struct drain_release_relaxed : production {
   static constexpr const char* name = "drain_release_relaxed";
   using policy_mutation = drain_release_relaxed;
@@ -81,9 +81,9 @@ struct drain_release_relaxed : production {
   }
 };
 
-/// (I2) wait_idle()'s predicate loads the count relaxed instead of acquire: the idle mutex
-/// still orders the finaliser that brought the count to zero, but not the one that left by
-/// the fast path (its release sequence is not acquired).
+/// (FLIGHT-I2) wait_idle()'s predicate loads the count relaxed instead of acquire: the idle
+/// mutex still orders the finaliser that brought the count to zero, but not the one that
+/// left by the fast path (its release sequence is not acquired).
 struct drain_acquire_relaxed : production {
   static constexpr const char* name = "drain_acquire_relaxed";
   using policy_mutation = drain_acquire_relaxed;
@@ -103,8 +103,10 @@ struct drain_acquire_relaxed : production {
   }
 };
 
-/// (I3) reserve()'s load of `finished` is relaxed instead of acquire: a reservation that
-/// sees the room made by a finish is not ordered after that emission's work.
+/// (FLIGHT-I3) reserve()'s load of `finished` is relaxed instead of acquire: a reservation
+/// that sees the room made by a finish is not ordered after that emission's work. The hook
+/// matches every acquire load of a std::size_t in reserve(), so on_caller_'s load
+/// (FLIGHT-I5, also a std::uint64_t, the same type on 64-bit targets) is relaxed too.
 struct reserve_acquire_relaxed : production {
   static constexpr const char* name = "reserve_acquire_relaxed";
   using policy_mutation = reserve_acquire_relaxed;

@@ -1,5 +1,5 @@
 // models/mutants/envelope.hpp — the mutants of the envelope family (envelope_models.cpp),
-// detail::async_delivery's envelope: the reference drop (R), the claim RMW, the first drop
+// detail::async_delivery's envelope: the reference drop (ENV-R1), the claim RMW, the first drop
 // reason's RMW.
 #pragma once
 
@@ -7,8 +7,8 @@
 
 namespace sigs::models {
 
-/// (R) release_ref()'s drop is relaxed instead of acq_rel: the finaliser is ordered neither
-/// after the other copies' counts and payload reads nor they before its destruction.
+/// (ENV-R1) release_ref()'s drop is relaxed instead of acq_rel: the finaliser is ordered
+/// neither after the other copies' counts and payload reads nor they before its destruction.
 struct envelope_release_relaxed : production {
   static constexpr const char* name = "envelope_release_relaxed";
   using policy_mutation = envelope_release_relaxed;
@@ -21,8 +21,8 @@ struct envelope_release_relaxed : production {
   }
 };
 
-/// (R) release_ref()'s drop is release only: every copy publishes, but the last one does
-/// not acquire what the others published.
+/// (ENV-R1) release_ref()'s drop is release only: every copy publishes, but the last one
+/// does not acquire what the others published.
 struct envelope_release_no_acquire : production {
   static constexpr const char* name = "envelope_release_no_acquire";
   using policy_mutation = envelope_release_no_acquire;

@@ -20,7 +20,7 @@ struct unpin_relaxed : production {
   }
 };
 
-/// (K4) scan() ignores the hold count: it frees a held snapshot a worker will still run.
+/// (CORE-K4) scan() ignores the hold count: it frees a held snapshot a worker will still run.
 /// Both its loads of the count (unpins, then pins) read 0, so the count looks balanced.
 struct scan_ignores_holds : production {
   static constexpr const char* name = "scan_ignores_holds";

@@ -1,5 +1,6 @@
 // models/mutants/nesting.hpp — the mutants of the nesting family (nesting_models.cpp): the
-// slot stack of nested emissions (b) and the overflow-reader count past it (O1/O2, S2) (f).
+// slot stack of nested emissions (b) and the overflow-reader count past it (HP-O1/HP-O2,
+// HP-S2) (f).
 #pragma once
 
 #include "common.hpp"
@@ -58,7 +59,7 @@ struct overflow_ignored : production {
   }
 };
 
-/// (O1) the overflow-reader count is raised with relaxed instead of seq_cst.
+/// (HP-O1) the overflow-reader count is raised with relaxed instead of seq_cst.
 struct overflow_publish_relaxed : production {
   static constexpr const char* name = "overflow_publish_relaxed";
   using policy_mutation = overflow_publish_relaxed;
@@ -71,7 +72,7 @@ struct overflow_publish_relaxed : production {
   }
 };
 
-/// (O2) the overflow-reader count is dropped with relaxed instead of release.
+/// (HP-O2) the overflow-reader count is dropped with relaxed instead of release.
 struct overflow_done_relaxed : production {
   static constexpr const char* name = "overflow_done_relaxed";
   using policy_mutation = overflow_done_relaxed;

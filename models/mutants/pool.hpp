@@ -135,9 +135,9 @@ struct pool_discard_no_wait : production {
 
 /// A worker that freed a cell notifies a producer waiting for room without taking
 /// space_mutex_: after_pop()'s wake_count is handed a mutex of its own, for the space
-/// handshake only ((F3)/(F4); the work handshake (F1)/(F2) is intact). The pool's two
-/// condition variables have different types in the models (relacy_atomics.hpp), which is
-/// how this tells them apart.
+/// handshake only (POOL-F3/POOL-F4; the work handshake, POOL-F1/POOL-F2, is intact). The
+/// pool's two condition variables have different types in the models (relacy_atomics.hpp),
+/// which is how this tells them apart.
 template <class A>
 struct space_notify_unlocked_count : sigs::detail::wake_count<A> {
   using base = sigs::detail::wake_count<A>;

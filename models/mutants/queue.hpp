@@ -1,5 +1,5 @@
 // models/mutants/queue.hpp — the mutants of the queue family (queue_models.cpp),
-// detail::mpmc_queue: the cell hand-over (1)-(4), the claim CASes, close().
+// detail::mpmc_queue: the cell hand-over (Q-1)-(Q-4), the claim CASes, close().
 #pragma once
 
 #include "common.hpp"
@@ -11,7 +11,7 @@ constexpr bool queue_scenario(scenario s) noexcept {
   return s == scenario::queue_fifo || s == scenario::queue_mpmc || s == scenario::queue_close;
 }
 
-/// (2) the producer publishes the cell's sequence with relaxed instead of release: the
+/// the producer publishes the cell's sequence with relaxed instead of release: the
 /// consumer that sees the cell full is not ordered after the element's construction.
 struct queue_publish_relaxed : production {
   static constexpr const char* name = "queue_publish_relaxed";
@@ -27,7 +27,7 @@ struct queue_publish_relaxed : production {
   }
 };
 
-/// (3) the consumer loads the cell's sequence with relaxed instead of acquire.
+/// the consumer loads the cell's sequence with relaxed instead of acquire.
 struct queue_consume_relaxed : production {
   static constexpr const char* name = "queue_consume_relaxed";
   using policy_mutation = queue_consume_relaxed;
@@ -41,8 +41,8 @@ struct queue_consume_relaxed : production {
   }
 };
 
-/// (4) the consumer hands the cell back to the next lap with relaxed instead of release:
-/// the next lap's producer is not ordered after the move-out.
+/// the consumer hands the cell back to the next lap with relaxed instead of
+/// release: the next lap's producer is not ordered after the move-out.
 struct queue_handback_relaxed : production {
   static constexpr const char* name = "queue_handback_relaxed";
   using policy_mutation = queue_handback_relaxed;
@@ -56,7 +56,7 @@ struct queue_handback_relaxed : production {
   }
 };
 
-/// (1) the producer loads the cell's sequence with relaxed instead of acquire.
+/// the producer loads the cell's sequence with relaxed instead of acquire.
 struct queue_reuse_relaxed : production {
   static constexpr const char* name = "queue_reuse_relaxed";
   using policy_mutation = queue_reuse_relaxed;

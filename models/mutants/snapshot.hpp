@@ -1,15 +1,15 @@
 // models/mutants/snapshot.hpp — the mutants of the snapshot family (snapshot_models.cpp):
-// emission racing writers — hazard publish (H1), validation (H2, H2a), snapshot publish
-// (P1), the scan (S1, R5), the hazard clear (H3), the writer barrier (W1) — and the
-// logical removal an emission must respect.
+// emission racing writers — hazard publish (HP-H1), validation (HP-H2, HP-H2a), snapshot
+// publish (CORE-P1), the scan (HP-S1, HP-R5), the hazard clear (HP-H3), the writer barrier
+// (HP-W1) — and the logical removal an emission must respect.
 #pragma once
 
 #include "common.hpp"
 
 namespace sigs::models {
 
-/// (H1) the hazard publish in protect() is relaxed instead of seq_cst: the writer's scan
-/// (S1) may miss a hazard the reader then relies on.
+/// (HP-H1) the hazard publish in protect() is relaxed instead of seq_cst: the writer's
+/// scan (HP-S1) may miss a hazard the reader then relies on.
 struct hazard_publish_relaxed : production {
   static constexpr const char* name = "hazard_publish_relaxed";
   using policy_mutation = hazard_publish_relaxed;
@@ -22,8 +22,9 @@ struct hazard_publish_relaxed : production {
   }
 };
 
-/// (H2) protect() still performs the validating load but ignores what it read, returning
-/// its first (relaxed) guess: the snapshot may have been retired and freed before H1.
+/// (HP-H2) protect() still performs the validating load but ignores what it read,
+/// returning its first (relaxed) guess: the snapshot may have been retired and freed before
+/// HP-H1.
 struct no_revalidate : production {
   static constexpr const char* name = "no_revalidate";
   using policy_mutation = no_revalidate;
@@ -36,8 +37,8 @@ struct no_revalidate : production {
   }
 };
 
-/// (P1) the snapshot publish in republish() is relaxed: a reader may see the new snapshot
-/// without the construction of its listeners.
+/// (CORE-P1) the snapshot publish in republish() is relaxed: a reader may see the new
+/// snapshot without the construction of its listeners.
 struct snapshot_publish_relaxed : production {
   static constexpr const char* name = "snapshot_publish_relaxed";
   using policy_mutation = snapshot_publish_relaxed;
@@ -50,8 +51,8 @@ struct snapshot_publish_relaxed : production {
   }
 };
 
-/// (P1) the snapshot publish is release instead of seq_cst: the store-load order between
-/// P1 and the scan (S1) against H1 and H2 is lost.
+/// (CORE-P1) the snapshot publish is release instead of seq_cst: the store-load order
+/// between CORE-P1 and the scan (HP-S1) against HP-H1 and HP-H2 is lost.
 struct snapshot_publish_release : production {
   static constexpr const char* name = "snapshot_publish_release";
   using policy_mutation = snapshot_publish_release;
@@ -64,7 +65,7 @@ struct snapshot_publish_release : production {
   }
 };
 
-/// (S1) the scan reads hazard slots with acquire instead of seq_cst.
+/// (HP-S1) the scan reads hazard slots with acquire instead of seq_cst.
 struct scan_acquire : production {
   static constexpr const char* name = "scan_acquire";
   using policy_mutation = scan_acquire;
@@ -103,9 +104,10 @@ struct scan_ignores_slots : production {
   }
 };
 
-/// (R3, R5) the record-list push is release and the scan reads the list head with acquire
-/// only, as before the fix in docs/models.md: a scan may read a stale list head and never
-/// look at a record whose hazard (or whose release, H3) it needed.
+/// (HP-R3, HP-R5) the record-list push in acquire_record() is release and the scan reads
+/// the list head in collect() with acquire only, as before the fix in docs/models.md: a
+/// scan may read a stale list head and never look at a record whose hazard (or whose
+/// release, HP-H3) it needed.
 struct record_list_acquire : production {
   static constexpr const char* name = "record_list_acquire";
   using policy_mutation = record_list_acquire;
@@ -138,8 +140,9 @@ struct hazard_clear_relaxed : production {
   }
 };
 
-/// (W1) the asymmetric fence's writer barrier does nothing: a scan may miss a reader's
-/// relaxed hazard store (H1a) while that reader's acquire validation (H2a) missed P1.
+/// (HP-W1) the asymmetric fence's writer barrier does nothing: a scan may miss a reader's
+/// relaxed hazard store (HP-H1a) while that reader's acquire validation (HP-H2a) missed
+/// CORE-P1.
 struct no_writer_barrier : production {
   static constexpr const char* name = "no_writer_barrier";
   using policy_mutation = no_writer_barrier;
@@ -149,7 +152,7 @@ struct no_writer_barrier : production {
   }
 };
 
-/// (H2a) the asymmetric path validates with a relaxed load instead of acquire: a reader
+/// (HP-H2a) the asymmetric path validates with a relaxed load instead of acquire: a reader
 /// may use a snapshot whose listeners' construction it has not synchronised with.
 struct validate_relaxed : production {
   static constexpr const char* name = "validate_relaxed";

@@ -3,10 +3,11 @@
 // through mutants/pool.hpp, which includes this header, against the pool family
 // (pool_models.cpp, the production pool paths).
 //
-// wake_count::wake_one()'s fence is (F1) for a producer and (F3) for a worker that freed a
-// cell; sleep()'s is (F2) for a worker and (F4) for a producer waiting for room: one code,
-// so each mutant weakens both handshakes, and the wake scenarios (wake_count on its own)
-// and the pool's sleep/wake scenarios (pool_core) must all catch it.
+// wake_count::wake_one()'s fence (SLEEP-W1) is POOL-F1 for a producer and POOL-F3 for a
+// worker that freed a cell; sleep()'s (SLEEP-W2) is POOL-F2 for a worker and POOL-F4 for a
+// producer waiting for room: one code, so each mutant weakens both handshakes, and the wake
+// scenarios (wake_count on its own) and the pool's sleep/wake scenarios (pool_core) must
+// all catch it.
 #pragma once
 
 #include "common.hpp"
@@ -29,8 +30,8 @@ struct wake_fence_mutant : production {
   }
 };
 
-/// (F1)/(F3) removed: the notifier's relaxed read of the count may miss the sleeper's
-/// increment while the sleeper's re-check misses the event.
+/// (SLEEP-W1, i.e. POOL-F1/POOL-F3) removed: the notifier's relaxed read of the count may
+/// miss the sleeper's increment while the sleeper's re-check misses the event.
 struct wake_f1_removed : wake_fence_mutant<wake_f1_removed> {
   static constexpr const char* name = "wake_f1_removed";
   using policy_mutation = wake_f1_removed;
@@ -38,7 +39,8 @@ struct wake_f1_removed : wake_fence_mutant<wake_f1_removed> {
   static constexpr std::memory_order weakened = std::memory_order_relaxed;
 };
 
-/// (F1)/(F3) acq_rel instead of seq_cst: not in the total order S, so the same.
+/// (SLEEP-W1, i.e. POOL-F1/POOL-F3) acq_rel instead of seq_cst: not in the total order S,
+/// so the same.
 struct wake_f1_acq_rel : wake_fence_mutant<wake_f1_acq_rel> {
   static constexpr const char* name = "wake_f1_acq_rel";
   using policy_mutation = wake_f1_acq_rel;
@@ -46,7 +48,7 @@ struct wake_f1_acq_rel : wake_fence_mutant<wake_f1_acq_rel> {
   static constexpr std::memory_order weakened = std::memory_order_acq_rel;
 };
 
-/// (F2)/(F4) removed.
+/// (SLEEP-W2, i.e. POOL-F2/POOL-F4) removed.
 struct wake_f2_removed : wake_fence_mutant<wake_f2_removed> {
   static constexpr const char* name = "wake_f2_removed";
   using policy_mutation = wake_f2_removed;
@@ -54,7 +56,7 @@ struct wake_f2_removed : wake_fence_mutant<wake_f2_removed> {
   static constexpr std::memory_order weakened = std::memory_order_relaxed;
 };
 
-/// (F2)/(F4) acq_rel instead of seq_cst.
+/// (SLEEP-W2, i.e. POOL-F2/POOL-F4) acq_rel instead of seq_cst.
 struct wake_f2_acq_rel : wake_fence_mutant<wake_f2_acq_rel> {
   static constexpr const char* name = "wake_f2_acq_rel";
   using policy_mutation = wake_f2_acq_rel;

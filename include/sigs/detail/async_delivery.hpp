@@ -88,11 +88,11 @@ struct async_delivery {
     /// Called by any copy, or by the emitter before it drops its reference.
     void note_drop(std::error_code why) noexcept {
       // relaxed: only the RMW's atomicity matters (one writer of reason_); the write is
-      // published to the finaliser by the reference drop (R), release_ref().
+      // published to the finaliser by the reference drop (ENV-R1), release_ref().
       if (!reason_taken_.exchange(true, std::memory_order_relaxed)) reason_.store(why);
     }
 
-    /// The first drop reason. Only for the finaliser (ordered by (R)), or the emitter
+    /// The first drop reason. Only for the finaliser (ordered by (ENV-R1)), or the emitter
     /// before any copy exists.
     [[nodiscard]] std::error_code drop_reason() const noexcept {
       return reason_taken_.load(std::memory_order_relaxed) ? reason_.load() : std::error_code{};  // relaxed: as above
@@ -122,8 +122,9 @@ struct async_delivery {
       if (i >= n) break;
       entry_t& e = *snap->items()[i];
       std::optional<failure> fail;
-      const run_status st = checked ? core.template run_entry_any<true>(fs.f, e, ctx, payload, metrics, fail)
-                                    : core.template run_entry_any<false>(fs.f, e, ctx, payload, metrics, fail);
+      const run_status st =
+          checked ? core.template run_entry_any<ctx_check::each_listener>(fs.f, e, ctx, payload, metrics, fail)
+                  : core.template run_entry_any<ctx_check::off>(fs.f, e, ctx, payload, metrics, fail);
       switch (st) {
         case run_status::ok: ++o.delivered; break;
         case run_status::skipped: ++o.skipped; break;
@@ -147,7 +148,7 @@ struct async_delivery {
     const delivery_outcome o = run_listeners(
         core, rec, env.snap, env.ctx, *env.payload, env.done.get(), [&env] { return env.claim(); },
         [&env](std::error_code why) { env.note_drop(why); });
-    env.add_counts(o.delivered, o.dropped, o.skipped);  // published by (R), release_ref()
+    env.add_counts(o.delivered, o.dropped, o.skipped);  // published by (ENV-R1), release_ref()
   }
 
   /// The finaliser's part, for the caller of the release_ref() that returned true: every
@@ -161,7 +162,7 @@ struct async_delivery {
   static snapshot* close(envelope& env, Count count) noexcept {
     snapshot* snap = env.snap;
     const std::size_t n = snap->size();
-    const auto t = env.totals(n);  // relaxed loads, ordered by (R)
+    const auto t = env.totals(n);  // relaxed loads, ordered by (ENV-R1)
     const delivery_outcome o{t.delivered, t.dropped, t.skipped, t.claimed};
     if (!env.rejected && o.claimed < n) env.note_drop(errc::pool_stopped);  // discarded
     const std::uint64_t dropped = count(n, o, env.rejected);                // before the completion
@@ -178,7 +179,7 @@ struct async_delivery {
  private:
   static void record_failure(completion_type& done, entry_t& e, std::error_code ec, std::exception_ptr ex) noexcept {
     try {
-      done.add_failure(delivery_failure{listener_id(e.id), e.key, ec, std::move(ex)});
+      done.add_failure(delivery_failure{listener_id_access::make(e.id), e.key, ec, std::move(ex)});
     } catch (...) {
       // Out of memory while recording: the failure is still counted in the listener's
       // metadata and stats(); only this detail of the completion is lost.

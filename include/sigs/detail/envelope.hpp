@@ -9,13 +9,15 @@
 //   delivered/dropped/skipped  each copy adds its outcomes once, when it stops claiming
 //                          (add_counts());
 //   refs                   the emitter's reference and one per queued copy; the copy that
-//                          drops the last one finalises the emission (release_ref(), (R)).
+//                          drops the last one finalises the emission (release_ref(), ENV-R1).
 //
 // Ordering, all in one place: the emitter fills the envelope and the pool's push publishes
 // it to the copies (a release/acquire inside the queue), so claim() and add_counts() need
-// only atomicity; (R) is the one ordering operation: each copy's drop releases its counts
-// and every access it made to the envelope (payload, snapshot), and the last drop acquires
-// all of them, so the finaliser reads exact totals (totals()) and may destroy the payload.
+// only atomicity. The one ordering operation has a label (all labels: docs/verification.md):
+//   (ENV-R1) release_ref(): refs.fetch_sub(1, acq_rel), pairs with the other drops' ENV-R1.
+// Each copy's drop releases its counts and every access it made to the envelope (payload,
+// snapshot), and the last drop acquires all of them, so the finaliser reads exact totals
+// (totals()) and may destroy the payload.
 //
 // Written against an atomics policy `A` (sigs/detail/atomics.hpp) so that models/ runs
 // this very code under Relacy (models/envelope_models.cpp). The members keep the names the
@@ -64,7 +66,8 @@ struct envelope_tally {
 
   /// A copy's outcomes, added once when it stops claiming.
   void add_counts(std::uint64_t d, std::uint64_t dr, std::uint64_t s) noexcept {
-    // relaxed: published to the finalizer by the acq_rel reference drop (R), release_ref().
+    // relaxed: published to the finalizer by the acq_rel reference drop, release_ref()
+    // (ENV-R1).
     delivered.fetch_add(d, std::memory_order_relaxed);
     dropped.fetch_add(dr, std::memory_order_relaxed);
     skipped.fetch_add(s, std::memory_order_relaxed);
@@ -72,15 +75,15 @@ struct envelope_tally {
 
   /// Drops one reference; true for the last one, whose caller must finalise.
   [[nodiscard]] bool release_ref() noexcept {
-    // (R) acq_rel: each copy releases its counts; the last one acquires all of them.
+    // (ENV-R1) acq_rel: each copy releases its counts; the last one acquires all of them.
     return refs.fetch_sub(1, std::memory_order_acq_rel) == 1;
   }
 
   /// The finaliser's reads, after the last release_ref(): exact totals for n listeners.
   [[nodiscard]] totals_t totals(std::size_t n) const noexcept {
     totals_t t;
-    t.claimed = std::min(next.load(std::memory_order_relaxed), n);  // relaxed: ordered by (R)
-    t.delivered = delivered.load(std::memory_order_relaxed);        // relaxed: ordered by (R)
+    t.claimed = std::min(next.load(std::memory_order_relaxed), n);  // relaxed: ordered by (ENV-R1)
+    t.delivered = delivered.load(std::memory_order_relaxed);        // relaxed: ordered by (ENV-R1)
     t.dropped = dropped.load(std::memory_order_relaxed);
     t.skipped = skipped.load(std::memory_order_relaxed);
     return t;

@@ -37,6 +37,9 @@
 //
 // The record list is part of the argument: a scan sees a hazard only if it walks the
 // record holding it.
+//   (HP-R1) thread: in_use CAS(false, true, acquire)     take a free record
+//   (HP-R2) thread: in_use.store(false, release)         hand it back
+//   (HP-R4) thread: head_.load(acquire)                  walk the list (pairs with HP-R3)
 //   (HP-R3) thread: head_.compare_exchange(r, seq_cst)      push a new record, before its H1
 //   (HP-R5) writer: head_.load(seq_cst)                     scan's list walk, after P1
 // When H2 missed P1, R3 < H1 < H2 < P1 < R5 in the total order, so R5 returns a list that
@@ -94,8 +97,12 @@
 // Past Slots nested emissions a call has no word of its own: it counts itself in the
 // listener's entry instead (deep_calls): a seq_cst RMW, then a seq_cst CALL-2, against the
 // seq_cst kill (CORE-K1) and the waiter's seq_cst load of the count: the same Dekker shape
-// with the RMW as the fence; its end is a seq_cst RMW followed by CALL-4. Waiters sleep in the kernel (A::wait, a futex), after a
-// short spin: no wait spins without bound, so thread priorities cannot livelock it.
+// with the RMW as the fence; its end is a seq_cst RMW followed by CALL-4. Waiters sleep in
+// the kernel (A::wait, a futex), after a short spin: no wait spins without bound, so thread
+// priorities cannot livelock it.
+//   (WAIT-4) waiter: generation_.load(acquire)    before re-reading the words; pairs with
+//                                                 (WAKE-1) wake_waiters()' release bump
+//   (WAIT-5) waiter: waiting_for := id / 0 (seq_cst), read by other waiters' cycle checks
 //
 // Cycles. A waiter publishes what it waits for (`waiting_for`). Before it sleeps it
 // follows the chain "x is run by thread B, B waits for y, y is run by C, ..."; if the chain
@@ -119,6 +126,7 @@
 #include <vector>
 
 #include <sigs/detail/atomics.hpp>
+#include <sigs/detail/modes.hpp>
 #include <sigs/detail/port.hpp>
 
 namespace sigs::detail {
@@ -338,9 +346,9 @@ class hazard_domain {
       // relaxed: the owner's own last store; a 0 here only skips a redundant CALL-3.
       if (f.word->load(std::memory_order_relaxed) != 0) {
         if (asymmetric_) {
-          publish_call<true>(*f.word, 0);
+          publish_call<fence_mode::asymmetric>(*f.word, 0);
         } else {
-          publish_call<false>(*f.word, 0);
+          publish_call<fence_mode::symmetric>(*f.word, 0);
         }
       }
     } else {
@@ -352,12 +360,12 @@ class hazard_domain {
 
   /// Announces that frame `f` is about to call listener `id` (CALL-1, or the deep count).
   /// The caller then reads the listener's state with validate_order() (CALL-2) and calls
-  /// end_call(..., true) if it is dead. `Asym` must be asymmetric(): callers choose the
+  /// end_call(..., true) if it is dead. `Fence` must be mode(): callers choose the
   /// instantiation once per emission, so the loop over listeners does not test the mode.
-  template <bool Asym>
+  template <fence_mode Fence>
   SIGS_ALWAYS_INLINE void begin_call(frame& f, std::uint64_t id, deep_count& deep) noexcept {
     if (SIGS_LIKELY(f.word != nullptr)) {
-      publish_call<Asym>(*f.word, id);
+      publish_call<Fence>(*f.word, id);
     } else {
       f.current = id;
       deep.fetch_add(1, std::memory_order_seq_cst);  // (CALL-1 deep) pairs with WAIT-3's deep load
@@ -375,10 +383,10 @@ class hazard_domain {
   /// as it is unless `now`: the next begin_call() or close_frame() overwrites it (CALL-3),
   /// which saves a store per listener; only library code runs meanwhile. Pass `now` before
   /// running anything that is not the listener (error handlers) or when the call was not made.
-  template <bool Asym>
+  template <fence_mode Fence>
   SIGS_ALWAYS_INLINE void end_call(frame& f, deep_count& deep, bool now) noexcept {
     if (SIGS_LIKELY(f.word != nullptr)) {
-      if (now) publish_call<Asym>(*f.word, 0);
+      if (now) publish_call<Fence>(*f.word, 0);
     } else {
       f.current = 0;
       deep.fetch_sub(1, std::memory_order_seq_cst);                       // (CALL-3 deep) pairs with WAIT-3's deep load
@@ -524,9 +532,9 @@ class hazard_domain {
   }
 
   /// CALL-1 / CALL-3 on one call word, then CALL-4.
-  template <bool Asym>
+  template <fence_mode Fence>
   SIGS_ALWAYS_INLINE void publish_call(typename A::template atomic<std::uint64_t>& word, std::uint64_t id) noexcept {
-    if constexpr (Asym && has_asymmetric) {
+    if constexpr (Fence == fence_mode::asymmetric && has_asymmetric) {
       word.store(id,
                  std::memory_order_release);  // (CALL-1/3) ordered by WAIT-3's barrier; release for WAIT-3's acquire
       A::reader_barrier();

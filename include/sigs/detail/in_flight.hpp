@@ -36,6 +36,13 @@
 //
 // The mutex and condition variable stay members of the signal (passed in).
 //
+// The labels used in the memory-order comments (every label: docs/verification.md):
+//   (FLIGHT-I1) unreserve(): finished_ CAS and fetch_add (release)   pairs with FLIGHT-I2/I3
+//   (FLIGHT-I2) count(): finished_.load(acquire)                      pairs with FLIGHT-I1
+//   (FLIGHT-I3) reserve(): finished_.load(acquire)                    pairs with FLIGHT-I1
+//   (FLIGHT-I4) reserve_on_caller(): on_caller_.fetch_add(release)    pairs with FLIGHT-I5
+//   (FLIGHT-I5) reserve(): on_caller_.load(acquire)                   pairs with FLIGHT-I4
+//
 // Written against an atomics policy `A` (sigs/detail/atomics.hpp: atomic, var, mutex,
 // condition_variable) so that models/ runs this very code under Relacy
 // (models/completion_models.cpp).
@@ -69,16 +76,16 @@ class in_flight_count {
       started_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a count; see unreserve()
       return true;
     }
-    // (I3) acquire, pairs with release (I1) in unreserve(); then `on_caller`, then
-    // `started`: each finish we read follows its emission's start, so the started count read after it is at least as large (no
-    // wrap-around below). Later finishes only shrink the true count: a stale `finished`
-    // errs on the safe side.
+    // (FLIGHT-I3) acquire, pairs with release (FLIGHT-I1) in unreserve(); then `on_caller`,
+    // then `started`: each finish we read follows its emission's start, so the started count
+    // read after it is at least as large (no wrap-around below). Later finishes only shrink
+    // the true count: a stale `finished` errs on the safe side.
     const std::uint64_t finished = finished_.load(std::memory_order_acquire) & ~room_wanted;
-    // (I5) acquire, pairs with release (I4) in reserve_on_caller(): an emission on the
-    // caller that we subtract here has its start in the started count read below. And an
-    // emission on the caller whose finish (I1) we read above has left on_caller before
-    // (unreserve_on_caller()), so it is not subtracted twice. Each emission on the caller
-    // therefore adds 0 or 1 to started - finished - on_caller, never -1.
+    // (FLIGHT-I5) acquire, pairs with release (FLIGHT-I4) in reserve_on_caller(): an
+    // emission on the caller that we subtract here has its start in the started count read
+    // below. And an emission on the caller whose finish (FLIGHT-I1) we read above has left
+    // on_caller before (unreserve_on_caller()), so it is not subtracted twice. Each emission
+    // on the caller therefore adds 0 or 1 to started - finished - on_caller, never -1.
     const std::uint64_t on_caller = on_caller_.load(std::memory_order_acquire);
     std::uint64_t started = started_.load(std::memory_order_relaxed);  // relaxed: the CAS re-checks
     while (started - finished - on_caller < capacity) {
@@ -95,17 +102,18 @@ class in_flight_count {
   /// capacity is reached): in flight, but not against the capacity. Counted out with
   /// unreserve_on_caller().
   void reserve_on_caller() noexcept {
-    started_.fetch_add(1, std::memory_order_relaxed);  // relaxed: published by (I4)
-    // (I4) release, pairs with acquire (I5) in reserve(): whoever subtracts this emission
-    // also counts its start.
+    started_.fetch_add(1, std::memory_order_relaxed);  // relaxed: published by (FLIGHT-I4)
+    // (FLIGHT-I4) release, pairs with acquire (FLIGHT-I5) in reserve(): whoever subtracts
+    // this emission also counts its start.
     on_caller_.fetch_add(1, std::memory_order_release);
   }
 
   /// One emission counted in by reserve_on_caller() finished. Leaves on_caller before the
-  /// finish (I1) is published, so a reserve() that reads the finish does not subtract it.
+  /// finish (FLIGHT-I1) is published, so a reserve() that reads the finish does not
+  /// subtract it.
   void unreserve_on_caller(mutex_type& idle_mutex, condition_variable_type& idle_cv) noexcept {
-    // relaxed: ordered before readers of the finish by (I1) release below; an RMW, so the
-    // release sequences of earlier (I4)s that (I5) acquires run through it.
+    // relaxed: ordered before readers of the finish by (FLIGHT-I1) release below; an RMW,
+    // so the release sequences of earlier FLIGHT-I4s that FLIGHT-I5 acquires run through it.
     on_caller_.fetch_sub(1, std::memory_order_relaxed);
     unreserve(idle_mutex, idle_cv);
   }
@@ -121,17 +129,17 @@ class in_flight_count {
       // makes it fail, and we come back here.
       if ((finished & room_wanted) != 0) break;
       // relaxed: `started` only grows, so a stale value only sends us to the locked path.
-      // This load is sequenced before our CAS (I1), so a waiter that reads our count
+      // This load is sequenced before our CAS (FLIGHT-I1), so a waiter that reads our count
       // reads a started count at least this large: never equal to ours.
       if (finished + 1 >= started_.load(std::memory_order_relaxed)) break;
-      // (I1) release: pairs with wait_idle()'s acquire (I2) and reserve()'s (I3); orders
-      // this emission's work (and the load above) before a drain that reads the count we
-      // write.
+      // (FLIGHT-I1) release: pairs with wait_idle()'s acquire (FLIGHT-I2) and reserve()'s
+      // (FLIGHT-I3); orders this emission's work (and the load above) before a drain that
+      // reads the count we write.
       if (finished_.compare_exchange_weak(finished, finished + 1, std::memory_order_release, std::memory_order_relaxed))
         return;
     }
     std::lock_guard<mutex_type> lock(idle_mutex);
-    finished_.fetch_add(1, std::memory_order_release);  // (I1); leaves room_wanted as it is
+    finished_.fetch_add(1, std::memory_order_release);  // (FLIGHT-I1); leaves room_wanted as it is
     idle_cv.notify_all();
   }
 
@@ -155,7 +163,7 @@ class in_flight_count {
     if (waiters == 0) {
       // relaxed: what matters is where this RMW falls in the modification order of
       // `finished` against unreserve()'s CAS (see there), not ordering. Being an RMW, it
-      // keeps the release sequences of earlier (I1)s intact for (I2)/(I3).
+      // keeps the release sequences of earlier FLIGHT-I1s intact for FLIGHT-I2/I3.
       finished_.fetch_or(room_wanted, std::memory_order_relaxed);
     }
     room_waiters_.store(waiters + 1);
@@ -177,9 +185,9 @@ class in_flight_count {
   /// The count, for statistics (and wait_idle()): every emission in flight, on the pool or
   /// on an emitting thread.
   [[nodiscard]] std::size_t count() const noexcept {
-    // (I2) acquire, pairs with (I1): every finish we read, and the work before it,
-    // happens-before us, and so does its emission's start: the started count read after
-    // it includes them all, and equal means every start we can see has finished.
+    // (FLIGHT-I2) acquire, pairs with (FLIGHT-I1): every finish we read, and the work
+    // before it, happens-before us, and so does its emission's start: the started count
+    // read after it includes them all, and equal means every start we can see has finished.
     const std::uint64_t finished = finished_.load(std::memory_order_acquire) & ~room_wanted;
     return static_cast<std::size_t>(started_.load(std::memory_order_relaxed) - finished);
   }

@@ -35,6 +35,13 @@
 // consumer and try_push. Callers that sleep on "empty" must therefore be woken by the
 // producer *after* its publish — the pool does exactly that.
 //
+// The labels used in the memory-order comments (every label: docs/verification.md):
+//   try_push: c->seq.load(acquire)                      pairs with Q-4
+//   try_push: c->seq.store(pos + 1, release)            pairs with Q-3
+//   try_pop:  c->seq.load(acquire)                      pairs with Q-2
+//   try_pop:  c->seq.store(pos + mask_ + 1, release)    pairs with Q-1
+// The claim CASes and close() are relaxed: they need only atomicity on one word.
+//
 // Written against an atomics policy `A` (sigs/detail/atomics.hpp) so that models/ can
 // instantiate this very header with Relacy's atomics. It uses only
 //   A::atomic<std::uint64_t>: load, store, compare_exchange_weak, fetch_or (explicit orders);
@@ -139,15 +146,16 @@ class mpmc_queue {
   /// Enqueues `value` by moving from it, unless the queue is full or closed, in which case
   /// `value` is left untouched and stays with the caller. Lock-free; never blocks.
   push_result try_push(T& value) noexcept {
-    // relaxed: only a starting guess; the CAS below decides, and the cell's sequence (1)
+    // relaxed: only a starting guess; the CAS below decides, and the cell's sequence
     // carries the synchronisation.
     position_type pos = enqueue_pos_.load(std::memory_order_relaxed);
     cell* c;
     for (;;) {
       if (pos & closed_bit) return push_result::closed;
       c = &at(pos);
-      // (1) acquire, pairs with release (4): the consumer of the previous lap has finished
-      //     moving out of and destroying this cell's element before we construct ours.
+      // acquire, pairs with release: the consumer of the previous lap has
+      //       finished moving out of and destroying this cell's element before we construct
+      //       ours.
       const position_type seq = c->seq.load(std::memory_order_acquire);
       const auto dif = static_cast<std::int64_t>(seq - pos);
       if (dif == 0) {
@@ -165,8 +173,8 @@ class mpmc_queue {
     }
     ::new (static_cast<void*>(c->storage)) T(std::move(value));
     c->turn.store(pos);
-    // (2) release, pairs with acquire (3): the element and `turn` are visible to the
-    //     consumer that sees the cell as full.
+    // release, pairs with acquire: the element and `turn` are visible to the
+    //       consumer that sees the cell as full.
     c->seq.store(pos + 1, std::memory_order_release);
     return push_result::ok;
   }
@@ -174,12 +182,13 @@ class mpmc_queue {
   /// Moves the oldest element into `out` and returns true, or returns false (leaving `out`
   /// untouched) when no element is ready. Lock-free; never blocks. Works after close().
   bool try_pop(T& out) noexcept {
-    // relaxed: a starting guess, as in try_push; the cell's sequence (3) synchronises.
+    // relaxed: a starting guess, as in try_push; the cell's sequence synchronises.
     position_type pos = dequeue_pos_.load(std::memory_order_relaxed);
     cell* c;
     for (;;) {
       c = &at(pos);
-      // (3) acquire, pairs with release (2): the producer's element and `turn` are visible.
+      // acquire, pairs with release: the producer's element and `turn` are
+      //       visible.
       const position_type seq = c->seq.load(std::memory_order_acquire);
       const auto dif = static_cast<std::int64_t>(seq - (pos + 1));
       if (dif == 0) {
@@ -198,8 +207,8 @@ class mpmc_queue {
     T* elem = c->element();
     out = std::move(*elem);
     elem->~T();
-    // (4) release, pairs with acquire (1): our move-out and destruction happen before the
-    //     next lap's producer reuses the storage.
+    // release, pairs with acquire: our move-out and destruction happen before
+    //       the next lap's producer reuses the storage.
     c->seq.store(pos + mask_ + 1, std::memory_order_release);
     return true;
   }

@@ -15,27 +15,28 @@
 // it only then. Two handshakes of the same Dekker shape make that check sound:
 //
 //   producer, after a push            worker, about to sleep (holding work_mutex_)
-//     publish the cell  (queue (2))     sleepers_ += 1
-//     (F1) seq_cst fence                (F2) seq_cst fence
-//     read sleepers_                    try_pop: read the cell  (queue (3))
+//     publish the cell            sleepers_ += 1
+//     (POOL-F1) seq_cst fence           (POOL-F2) seq_cst fence
+//     read sleepers_                    try_pop: read the cell 
 //
-// Both fences are in the single total order S. If (F1) precedes (F2), the worker's read of
-// the cell observes the publish and it pops instead of sleeping; otherwise the producer's
-// read observes the increment (or a later value, written only by workers that have woken
-// and will re-check the queue before they sleep again) and wakes a sleeper. The worker holds
-// work_mutex_ from its increment until wait() releases it, so the producer, which notifies
-// while holding work_mutex_, does so only once the worker really waits: no wakeup is lost.
-// Notifying under the mutex also makes a notifier's last touch of the pool an unlock that
-// a later shutdown()'s lock synchronises with.
-// (F3)/(F4) are the same handshake between a worker that freed a cell (queue (4)) and a
-// producer about to wait for room (space_waiters_, space_mutex_).
-// Both are wake.hpp's wake_count: (F1)/(F3) are its wake_one()'s fence (W1), (F2)/(F4) its
-// sleep()'s (W2). The fences are A::fence(seq_cst) (see std_atomics::fence for -Wtsan).
+// Both fences are in the single total order S. If POOL-F1 precedes POOL-F2, the worker's
+// read of the cell observes the publish and it pops instead of sleeping; otherwise the
+// producer's read observes the increment (or a later value, written only by workers that
+// have woken and will re-check the queue before they sleep again) and wakes a sleeper. The
+// worker holds work_mutex_ from its increment until wait() releases it, so the producer,
+// which notifies while holding work_mutex_, does so only once the worker really waits: no
+// wakeup is lost. Notifying under the mutex also makes a notifier's last touch of the pool
+// an unlock that a later shutdown()'s lock synchronises with.
+// (POOL-F3)/(POOL-F4) are the same handshake between a worker that freed a cell and
+// a producer about to wait for room (space_waiters_, space_mutex_).
+// Both are wake.hpp's wake_count: POOL-F1/POOL-F3 are its wake_one()'s fence (SLEEP-W1),
+// POOL-F2/POOL-F4 its sleep()'s (SLEEP-W2). The fences are A::fence(seq_cst) (see
+// std_atomics::fence for -Wtsan). Q-2..Q-4 are mpmc_queue.hpp's labels.
 //
 // Shutdown. request_stop() closes the queue — after which every push fails, so the set of
-// accepted tasks is final — and then publishes the new state with (S1). Workers in drain
-// mode stop once the queue is drained(); in discard mode after their current task. The
-// joiner then discards what is left, counting each task; a discard called from a task
+// accepted tasks is final — and then publishes the new state with (POOL-S1). Workers in
+// drain mode stop once the queue is drained(); in discard mode after their current task.
+// The joiner then discards what is left, counting each task; a discard called from a task
 // does the same at once, on its worker (discard_queued()). Every accepted task is
 // therefore run or discarded exactly once, and after the join `pushed() == completed +
 // dropped()` (completed: the worker hooks' count).
@@ -43,6 +44,15 @@
 // Helping. run_one_queued() lets a task (~async_signal on a worker) pop and run queued
 // tasks on its own worker, or discard them once the pool is discarding, so the identity
 // above still holds.
+//
+// The labels used in the memory-order comments (every label: docs/verification.md):
+//   (POOL-F1)  push_and_wake(): sleepers_.wake_one()'s fence       pairs with POOL-F2
+//   (POOL-F2)  wait_for_work(): sleepers_.sleep()'s fence          pairs with POOL-F1
+//   (POOL-F3)  after_pop(): space_waiters_.wake_one()'s fence      pairs with POOL-F4
+//   (POOL-F4)  wait_for_space(): space_waiters_.sleep()'s fence    pairs with POOL-F3
+//   (POOL-S1)  request_stop(): state_ CAS (release)                pairs with POOL-S2/S2'
+//   (POOL-S2)  workers: state_.load(acquire)                       pairs with POOL-S1
+//   (POOL-S2') stopped(): state_.load(acquire)                     pairs with POOL-S1
 //
 // What Relacy lacks goes through Traits and the wait type: std_pool_traits and
 // context_wait are the std implementation (condition_variable_any, stop token, deadline);
@@ -62,7 +72,7 @@
 #include <sigs/detail/atomics.hpp>
 #include <sigs/detail/mpmc_queue.hpp>
 #include <sigs/detail/port.hpp>
-#include <sigs/detail/task.hpp>
+#include <sigs/task.hpp>
 #include <sigs/detail/wake.hpp>
 #include <sigs/errors.hpp>
 
@@ -131,9 +141,9 @@ class pool_core {
   push_result push_and_wake(task& t) {
     const push_result r = queue_.try_push(t);
     if (r == push_result::ok) {
-      // (F1) seq_cst fence, pairs with (F2): either the sleeping-to-be worker's re-check
-      //      sees our element, or we see it in sleepers_ and notify work_cv_ under
-      //      work_mutex_ (wake.hpp).
+      // (POOL-F1) seq_cst fence, pairs with (POOL-F2): either the sleeping-to-be worker's
+      //           re-check sees our element, or we see it in sleepers_ and notify work_cv_
+      //           under work_mutex_ (wake.hpp, SLEEP-W1).
       sleepers_.wake_one(work_mutex_, work_cv_);
     }
     return r;
@@ -167,9 +177,9 @@ class pool_core {
   std::error_code wait_for_space(task& t, const Wait& w) {
     lock_type lock(space_mutex_);
     push_result result = push_result::full;
-    // space_waiters_ += 1, then (F4) seq_cst fence, pairs with (F3): either our next push
-    // (the predicate, before any wait) sees the cell a worker freed, or that worker sees
-    // space_waiters_ > 0 and notifies space_cv_. Then -= 1 (wake.hpp).
+    // space_waiters_ += 1, then (POOL-F4) seq_cst fence, pairs with (POOL-F3): either our
+    // next push (the predicate, before any wait) sees the cell a worker freed, or that
+    // worker sees space_waiters_ > 0 and notifies space_cv_. Then -= 1 (wake.hpp, SLEEP-W2).
     space_waiters_.sleep([&] {
       w.wait(space_cv_, lock, [&] {
         result = push_and_wake(t);
@@ -193,8 +203,8 @@ class pool_core {
   void worker_loop(Worker& w) {
     task t;
     for (;;) {
-      // (S2) acquire, pairs with release (S1): a worker that sees a stop state also sees
-      //      the closed queue, which drained() relies on.
+      // (POOL-S2) acquire, pairs with release (POOL-S1): a worker that sees a stop state
+      //           also sees the closed queue, which drained() relies on.
       if (state_.load(std::memory_order_acquire) == pool_state::discarding) break;
       if (!queue_.try_pop(t) && !wait_for_work(w, t)) break;
       after_pop();
@@ -210,8 +220,8 @@ class pool_core {
     task t;
     if (!queue_.try_pop(t)) return false;
     after_pop();
-    // (S2) acquire, pairs with release (S1) in request_stop(): a discarding pool discards
-    //      what it has not started.
+    // (POOL-S2) acquire, pairs with release (POOL-S1) in request_stop(): a discarding pool
+    //           discards what it has not started.
     if (state_.load(std::memory_order_acquire) == pool_state::discarding) {
       t.discard();
       dropped_.fetch_add(1, std::memory_order_relaxed);  // relaxed: statistics
@@ -229,7 +239,8 @@ class pool_core {
     // Every caller closes (idempotent), so its own later reads of the queue see it closed.
     queue_.close();
     pool_state current = state_.load(std::memory_order_relaxed);  // relaxed: the CAS decides
-    // (S1) release, pairs with acquire (S2): the close above is visible with the new state.
+    // (POOL-S1) release, pairs with acquire (POOL-S2, POOL-S2'): the close above is visible
+    // with the new state.
     while (current < target &&
            !state_.compare_exchange_weak(current, target, std::memory_order_release, std::memory_order_relaxed)) {}
     wake_workers();
@@ -287,7 +298,8 @@ class pool_core {
 
   /// True once request_stop() has begun.
   [[nodiscard]] bool stopped() const noexcept {
-    // (S2') acquire, pairs with release (S1): a caller that sees true also sees the close.
+    // (POOL-S2') acquire, pairs with release (POOL-S1): a caller that sees true also sees
+    // the close.
     return state_.load(std::memory_order_acquire) != pool_state::running;
   }
 
@@ -314,15 +326,15 @@ class pool_core {
     idle_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a hint (idle_workers())
     bool got = false;
     for (unsigned i = 0; i < spins_.idle && !got; ++i) {
-      // (S2) acquire, as in worker_loop(): stopping takes the careful path below.
+      // (POOL-S2) acquire, as in worker_loop(): stopping takes the careful path below.
       if (state_.load(std::memory_order_acquire) != pool_state::running) break;
       A::yield();
       got = queue_.try_pop(t);
     }
     if (!got) {
       lock_type lock(work_mutex_);
-      // sleepers_ += 1, then (F2) seq_cst fence, pairs with (F1); -= 1 after the wait
-      // (wake.hpp).
+      // sleepers_ += 1, then (POOL-F2) seq_cst fence, pairs with (POOL-F1); -= 1 after the
+      // wait (wake.hpp, SLEEP-W2).
       sleepers_.sleep([&] { work_cv_.wait(lock, [&] { return work_or_stop(t, got); }); });
     }
     idle_.fetch_sub(1, std::memory_order_relaxed);  // relaxed: a hint (idle_workers())
@@ -333,8 +345,8 @@ class pool_core {
   /// The re-check before each wait, under work_mutex_: true to stop waiting, with a task
   /// (`got`) or to stop the worker.
   bool work_or_stop(task& t, bool& got) {
-    // (S2) acquire, as in worker_loop(). Under work_mutex_, so request_stop()'s
-    // lock-and-notify after (S1) cannot slip between this check and the wait.
+    // (POOL-S2) acquire, as in worker_loop(). Under work_mutex_, so request_stop()'s
+    // lock-and-notify after (POOL-S1) cannot slip between this check and the wait.
     const pool_state s = state_.load(std::memory_order_acquire);
     if (s == pool_state::discarding) return true;
     if (queue_.try_pop(t)) {
@@ -352,9 +364,9 @@ class pool_core {
   }
 
   void after_pop() {
-    // (F3) seq_cst fence, pairs with (F4): either the about-to-wait producer's push sees the
-    //      cell we just freed (queue (4)), or we see it in space_waiters_ and notify
-    //      space_cv_ under space_mutex_ (wake.hpp).
+    // (POOL-F3) seq_cst fence, pairs with (POOL-F4): either the about-to-wait producer's
+    //           push sees the cell we just freed, or we see it in space_waiters_ and
+    //           notify space_cv_ under space_mutex_ (wake.hpp, SLEEP-W1).
     space_waiters_.wake_one(space_mutex_, space_cv_);
   }
 

@@ -33,7 +33,7 @@ inline constexpr std::size_t cache_line = 64;
 // ThreadSanitizer does not model std::atomic_thread_fence. The hazard-pointer and
 // snapshot protocol never relies on a stand-alone fence (the hazard publish is a seq_cst
 // exchange, the snapshot publish a seq_cst store), so no order there needs strengthening
-// under TSan. The worker pool's wake-up handshakes (detail/pool_core.hpp, F1-F4) do use
+// under TSan. The worker pool's wake-up handshakes (detail/pool_core.hpp, POOL-F1 to POOL-F4) do use
 // seq_cst fences; no happens-before rests on them, so they stay as they are under TSan
 // (strengthening them would add edges that could hide races) and only g++'s -Wtsan is
 // silenced (std_atomics::fence, detail/atomics.hpp). Relacy checks that handshake instead

@@ -22,6 +22,12 @@
 //             (seq_cst for the deep calls' Dekker there).
 //   (CORE-K2) a once-listener's claim CAS (acq_rel): orders the claimer's CALL-1 before a
 //             waiter that reads `fired` (kill()'s failed CAS, or CORE-K5's acquire load).
+//   (CORE-K3) release(): a held snapshot's unpin (release), after a worker's last use.
+//   (CORE-K4) scan(): the unpin count's acquire load, before the snapshot is freed.
+//   (CORE-K5) remove_and_wait(): an acquire load of the state, for a `fired` that
+//             find_alive() read relaxed (pairs with CORE-K2).
+//   (CORE-E1) / (CORE-E2) the acquire / release of an entry's error lock
+//             (listener_entry.hpp).
 //   (HP-H2)   is the guard's validating load in hazard.hpp.
 //
 // This header is written only against the atomics policy A, so models/ instantiates it
@@ -59,6 +65,7 @@
 #include <sigs/detail/hazard.hpp>
 #include <sigs/detail/listener_entry.hpp>
 #include <sigs/detail/listener_traits.hpp>
+#include <sigs/detail/modes.hpp>
 #include <sigs/detail/snapshot.hpp>
 #include <sigs/detail/port.hpp>
 #include <sigs/emit_result.hpp>
@@ -122,7 +129,7 @@ class signal_core {
     snapshot* next = make_successor(alive_count(cur) + 1, cur->handler);
     active_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a count; see size()
     republish(cur, next, e.release(), g);
-    return listener_id(id);
+    return listener_id_access::make(id);
   }
 
   /// Logically removes the first live listener matching `pred` and republishes.
@@ -154,10 +161,10 @@ class signal_core {
   ///                   done. Or: the wait is part of a cycle (a thread calling it waits,
   ///                   directly or through others, for a listener this thread is calling);
   ///                   the removal is done, but a call may still be running.
-  /// `Unique`: `pred` matches at most one entry ever (an id), so the search for entries to
+  /// `M == matches::at_most_one`: `pred` matches one entry ever (an id), so the search for entries to
   /// wait for stops at the first: it does not walk every retired snapshot, which matters
   /// while a reader nested past its slots keeps them all.
-  template <bool Unique = false, class Pred>
+  template <matches M = matches::any_number, class Pred>
   std::error_code remove_and_wait(record& self, Pred pred) {
     garbage g;
     std::vector<entry_t*> targets;  // kept alive by a reference each (refs) while we wait
@@ -171,7 +178,7 @@ class signal_core {
       try {
         // Every snapshot an emission may walk is the current one or a retired one (a freed
         // snapshot is protected by nobody): so are the entries any call can be running.
-        if constexpr (Unique) {
+        if constexpr (M == matches::at_most_one) {
           if (e) {
             targets.push_back(e);
           } else {
@@ -257,7 +264,7 @@ class signal_core {
 
   static listener_metadata metadata_of(entry_t& e) {
     listener_metadata m;
-    m.id = listener_id(e.id);
+    m.id = listener_id_access::make(e.id);
     m.key = e.key;
     m.added_at = e.added_at;
     m.call_count = e.calls.load(std::memory_order_relaxed);  // relaxed: a statistic
@@ -288,29 +295,33 @@ class signal_core {
   /// What running one entry did.
   enum class run_status { skipped, ok, failed, stopped };
 
+  /// What emit() returns: nothing when it records failures, an emit_result when it stops.
+  template <on_failure OnFailure>
+  using emit_return = std::conditional_t<OnFailure == on_failure::stop, emit_result, void>;
+
   /// Runs `e` if it is alive, claiming it first if it is a once-entry, in frame `f`. On
   /// `failed`, `fail` says why (with the exception for a throw); on `stopped`,
   /// `fail->error` is the context's error and the entry was not started (nor claimed).
   /// The call is announced in the thread's record first (hazard.hpp, CALL-1), so that
-  /// remove_and_wait sees it, and the state is read after that (CALL-2). `Asym` is the
+  /// remove_and_wait sees it, and the state is read after that (CALL-2). `Fence` is the
   /// domain's mode (asymmetric()), fixed per emission by the caller.
-  template <bool Checked, bool Asym>
+  template <ctx_check Check, fence_mode Fence>
   SIGS_ALWAYS_INLINE run_status run_entry(frame& f, entry_t& e, const context& ctx, const T& value, bool metrics,
                                           std::optional<failure>& fail) {
-    if constexpr (Checked) {
+    if constexpr (Check == ctx_check::each_listener) {
       if (stop_requested(ctx, fail)) {
         // relaxed: only tells a dead entry (skipped) from a live one (stopped); no data.
         return is_alive(e.state.load(std::memory_order_relaxed)) ? run_status::stopped : run_status::skipped;
       }
     }
-    domain_.template begin_call<Asym>(f, e.id, e.deep_calls);
+    domain_.template begin_call<Fence>(f, e.id, e.deep_calls);
     // (CALL-2) see hazard.hpp: after CALL-1 and CALL-4; the state guards no data (the entry
     // was published with the snapshot, CORE-P1/HP-H2).
     std::uint32_t st = e.state.load(Domain::validate_order(f));
     if (SIGS_UNLIKELY(st != state_live)) {
       // A once-entry's claim is its validation: the RMW reads the latest state.
       if (st != state_armed || !claim_once(e, st)) {
-        domain_.template end_call<Asym>(f, e.deep_calls, true);
+        domain_.template end_call<Fence>(f, e.deep_calls, true);
         return run_status::skipped;
       }
     }
@@ -323,21 +334,21 @@ class signal_core {
     }
     if (SIGS_UNLIKELY(metrics)) count_call(e);
     if (SIGS_LIKELY(!failed)) {
-      domain_.template end_call<Asym>(f, e.deep_calls, false);  // the next call (or the frame's end) clears it
+      domain_.template end_call<Fence>(f, e.deep_calls, false);  // the next call (or the frame's end) clears it
       return run_status::ok;
     }
-    domain_.template end_call<Asym>(f, e.deep_calls, true);  // returned: the error handler may wait for it
+    domain_.template end_call<Fence>(f, e.deep_calls, true);  // returned: the error handler may wait for it
     on_error(e, fail->error, fail->exception);
     return run_status::failed;
   }
 
   /// run_entry() with the domain's mode chosen here (one branch per call): for the async
   /// workers, whose loop is not instantiated per mode.
-  template <bool Checked>
+  template <ctx_check Check>
   run_status run_entry_any(frame& f, entry_t& e, const context& ctx, const T& value, bool metrics,
                            std::optional<failure>& fail) {
-    return domain_.asymmetric() ? run_entry<Checked, true>(f, e, ctx, value, metrics, fail)
-                                : run_entry<Checked, false>(f, e, ctx, value, metrics, fail);
+    return domain_.asymmetric() ? run_entry<Check, fence_mode::asymmetric>(f, e, ctx, value, metrics, fail)
+                                : run_entry<Check, fence_mode::symmetric>(f, e, ctx, value, metrics, fail);
   }
 
   /// Moves an armed once-entry to fired; true for the one caller that does.
@@ -358,18 +369,20 @@ class signal_core {
   }
 
   /// Runs the listeners of the current snapshot in order on the calling thread.
-  /// `Try`: stop at the first error or exception and report it, instead of recording it
-  /// and going on. `Checked`: test the context before each listener.
-  template <bool Try, bool Checked>
-  std::conditional_t<Try, emit_result, void> emit(record& rec, const context& ctx, const T& value) {
+  /// `on_failure::stop`: stop at the first error or exception and report it, instead of
+  /// recording it and going on. `ctx_check::each_listener`: test the context before each
+  /// listener.
+  template <on_failure OnFailure, ctx_check Check>
+  emit_return<OnFailure> emit(record& rec, const context& ctx, const T& value) {
     // One instantiation of the loop per fence mode: the per-call protocol differs.
-    if (domain_.asymmetric()) return emit_in<Try, Checked, true>(rec, ctx, value);
-    return emit_in<Try, Checked, false>(rec, ctx, value);
+    if (domain_.asymmetric()) return emit_in<OnFailure, Check, fence_mode::asymmetric>(rec, ctx, value);
+    return emit_in<OnFailure, Check, fence_mode::symmetric>(rec, ctx, value);
   }
 
  private:
-  template <bool Try, bool Checked, bool Asym>
-  std::conditional_t<Try, emit_result, void> emit_in(record& rec, const context& ctx, const T& value) {
+  template <on_failure OnFailure, ctx_check Check, fence_mode Fence>
+  emit_return<OnFailure> emit_in(record& rec, const context& ctx, const T& value) {
+    constexpr bool Try = OnFailure == on_failure::stop;
     typename Domain::guard g(domain_, rec);
     snapshot* s = g.template protect<snapshot>(head_, overflow_);
     frame_scope fs(domain_, rec);
@@ -378,7 +391,7 @@ class signal_core {
     std::size_t called = 0;
     std::optional<failure> fail;
     for (entry_t* e : *s) {
-      const run_status st = run_entry<Checked, Asym>(fs.f, *e, ctx, value, metrics, fail);
+      const run_status st = run_entry<Check, Fence>(fs.f, *e, ctx, value, metrics, fail);
       if (SIGS_LIKELY(st == run_status::ok)) {
         ++called;
         continue;
@@ -421,8 +434,8 @@ class signal_core {
   snapshot* hold(record& rec) {
     typename Domain::guard g(domain_, rec);
     snapshot* s = g.template protect<snapshot>(head_, overflow_);
-    // relaxed: ordered before scan()'s load of the pins by the guard's release (H3) that
-    // scan()'s S1 reads, or by the validation argument when S1 missed H1.
+    // relaxed: ordered before scan()'s load of the pins by the guard's release (HP-H3)
+    // that scan()'s HP-S1 reads, or by the validation argument when HP-S1 missed HP-H1.
     s->pins.fetch_add(1, std::memory_order_relaxed);
     return s;
   }
@@ -443,7 +456,7 @@ class signal_core {
   SIGS_COLD void report(snapshot* s, entry_t& e, std::error_code ec, const std::exception_ptr& ex) noexcept {
     if (!s->handler) return;
     try {
-      (*s->handler)(listener_error{listener_id(e.id), e.key, ec, ex});
+      (*s->handler)(listener_error{listener_id_access::make(e.id), e.key, ec, ex});
     } catch (...) {
       handler_failures_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
     }
@@ -494,7 +507,7 @@ class signal_core {
     emit_result r;
     r.error = f.error;
     r.exception = std::move(f.exception);
-    r.listener = listener_id(at.id);
+    r.listener = listener_id_access::make(at.id);
     r.key = at.key;
     r.index = index;
     r.calls = calls;
@@ -611,7 +624,7 @@ class signal_core {
     scan(g);
   }
 
-  /// Frees the retired snapshots no hazard slot holds. Caller holds mutex_, after P1.
+  /// Frees the retired snapshots no hazard slot holds. Caller holds mutex_, after CORE-P1.
   /// Cannot fail: without memory for the hazard list it frees nothing this time, and a
   /// later scan (or the destructor) frees what is retired.
   void scan(garbage& g) noexcept {

@@ -1,4 +1,4 @@
-// sigs/detail/task.hpp — a small, move-only, type-erased unit of work for the worker pool.
+// sigs/task.hpp — a small, move-only, type-erased unit of work for the worker pool.
 //
 // A task owns one nullary callable and has exactly two ways to end: run() invokes it,
 // discard() drops it without invoking it. Whichever happens first consumes the task (the
@@ -7,7 +7,7 @@
 // one discard — the invariant async signals build "delivered + dropped == emitted ×
 // listeners" on.
 //
-//   sigs::detail::task t = sigs::detail::task::with_discard([&] { deliver(); }, [&] { ++dropped; });
+//   sigs::task t = sigs::task::with_discard([&] { deliver(); }, [&] { ++dropped; });
 //   if (pool.try_submit(t)) t.run();   // rejected: run it here (caller_runs) ...
 //   // ... or just let `t` go out of scope: its discard hook runs.
 //
@@ -46,11 +46,19 @@ inline constexpr bool is_std_function_v = false;
 template <class R, class... Args>
 inline constexpr bool is_std_function_v<std::function<R(Args...)>> = true;
 
+}  // namespace sigs::detail
+
+namespace sigs {
+
+/// A move-only unit of work for a worker_pool (also `worker_pool::task`): run() or
+/// discard(), exactly one of them, exactly once.
 class task {
  public:
+  ///@{
   /// Size and alignment of the inline buffer.
   static constexpr std::size_t inline_size = 48;
   static constexpr std::size_t inline_align = alignof(std::max_align_t);
+  ///@}
 
   /// True when a callable of type F is stored inline (no allocation).
   template <class F>
@@ -66,10 +74,10 @@ class task {
   /// F's constructor throws, or std::bad_alloc when F does not fit inline.
   /// Implicit, like std::function's; task_callable keeps tasks themselves out, so the copy
   /// and move constructors are never hidden.
-  template <task_callable<task> F>
+  template <detail::task_callable<task> F>
   task(F&& f) {  // NOLINT(google-explicit-constructor,bugprone-forwarding-reference-overload)
     using D = std::decay_t<F>;
-    if constexpr (std::is_pointer_v<std::remove_cvref_t<F>> || is_std_function_v<D>) {
+    if constexpr (std::is_pointer_v<std::remove_cvref_t<F>> || detail::is_std_function_v<D>) {
       if (f == nullptr) return;
     }
     if constexpr (stored_inline<D>) {
@@ -91,6 +99,7 @@ class task {
                                                                             std::forward<OnDiscard>(on_discard)});
   }
 
+  /// Takes `other`'s callable; `other` is left empty.
   task(task&& other) noexcept { take(other); }
 
   /// Discards the callable this task holds (if any), then takes `other`'s.
@@ -183,7 +192,7 @@ class task {
           self->~D();
           return;
         case op::discard:
-          if constexpr (discard_aware<D>) self->discard();
+          if constexpr (detail::discard_aware<D>) self->discard();
           self->~D();
           return;
         case op::destroy: self->~D(); return;
@@ -195,7 +204,7 @@ class task {
           ::new (target) D*(self);  // the heap object stays put; only its pointer moves
           return;
         case op::discard:
-          if constexpr (discard_aware<D>) self->discard();
+          if constexpr (detail::discard_aware<D>) self->discard();
           delete self;
           return;
         case op::destroy: delete self; return;
@@ -219,4 +228,4 @@ class task {
 
 static_assert(sizeof(task) == 64, "a task is meant to fill exactly one cache line");
 
-}  // namespace sigs::detail
+}  // namespace sigs

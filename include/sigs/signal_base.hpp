@@ -1,8 +1,13 @@
-// sigs/detail/basic_signal.hpp — registration and introspection shared by every signal.
+// sigs/signal_base.hpp — registration, removal and introspection, shared by every signal.
+//
+//   sigs::listener_id id = sig.add_listener([](const int& v) { use(v); }, "audit");
+//   sig.remove_listener_and_wait(id);   // returns once no other thread is calling it
+//   for (const std::string& k : sig.keys()) std::cout << k << '\n';
 //
 // sync_signal and async_signal differ only in how they emit; everything else (the add_*
-// forms, removal, reset, keys, metadata, the error handler) lives here, once, over the
-// copy-on-write core.
+// forms, removal, reset, keys, metadata, the error handler) is declared here, once, over
+// the copy-on-write core (detail/signal_core.hpp). Users do not name signal_base: they
+// call these members on a sync_signal or an async_signal.
 #pragma once
 
 #pragma push_macro("emit")
@@ -25,16 +30,17 @@
 #include <sigs/listener.hpp>
 #include <sigs/options.hpp>
 
-namespace sigs::detail {
+namespace sigs {
 
-/// The listener list of a signal carrying T, and every operation on it but emission.
+/// The listener list of a signal carrying T, and every operation on it but emission: the
+/// members sync_signal and async_signal share.
 template <class T>
-class basic_signal {
+class signal_base {
   static_assert(std::is_object_v<T>, "a signal's payload type must be an object type");
 
  protected:
   /// @cond INTERNAL
-  using core_type = signal_core<std_atomics, T, default_domain>;
+  using core_type = detail::signal_core<detail::std_atomics, T, detail::default_domain>;
   /// @endcond
 
  public:
@@ -43,8 +49,8 @@ class basic_signal {
   /// Receives every error and exception a listener produces during emit().
   using error_handler = typename core_type::error_handler;
 
-  basic_signal(const basic_signal&) = delete;
-  basic_signal& operator=(const basic_signal&) = delete;
+  signal_base(const signal_base&) = delete;
+  signal_base& operator=(const signal_base&) = delete;
 
   // ---- registration -----------------------------------------------------------------
   // Each add_* returns the new listener's id, or an invalid id whose error() is
@@ -123,11 +129,12 @@ class basic_signal {
   ///    threads the cycle goes through.
   /// Listener ids are unique across the signals of the process.
   std::error_code remove_listener_and_wait(listener_id id) {
-    return core_.template remove_and_wait<true>(local_record(), [id](const auto& e) { return e.id == id.value(); });
+    return core_.template remove_and_wait<detail::matches::at_most_one>(
+        detail::local_record(), [id](const auto& e) { return e.id == id.value(); });
   }
   std::error_code remove_listener_and_wait(std::string_view key) {
     if (key.empty()) return errc::not_found;
-    return core_.remove_and_wait(local_record(), [key](const auto& e) { return e.key == key; });
+    return core_.remove_and_wait(detail::local_record(), [key](const auto& e) { return e.key == key; });
   }
   ///@}
 
@@ -144,7 +151,7 @@ class basic_signal {
   /// Keys of the active keyed listeners, in registration order.
   [[nodiscard]] std::vector<std::string> keys() const {
     std::vector<std::string> out;
-    core().for_each_alive(local_record(), [&](auto& e) {
+    core().for_each_alive(detail::local_record(), [&](auto& e) {
       if (!e.key.empty()) out.push_back(e.key);
     });
     return out;
@@ -154,7 +161,7 @@ class basic_signal {
   [[nodiscard]] bool has_key(std::string_view key) const {
     if (key.empty()) return false;
     bool found = false;
-    core().for_each_alive(local_record(), [&](auto& e) { found = found || e.key == key; });
+    core().for_each_alive(detail::local_record(), [&](auto& e) { found = found || e.key == key; });
     return found;
   }
 
@@ -177,24 +184,24 @@ class basic_signal {
   /// the exception is swallowed and counted in stats().handler_failures.
   void set_error_handler(error_handler handler) { core_.set_error_handler(std::move(handler)); }
 
-  /// Turns the per-call counters on or off (see signal_options::metrics).
+  /// Turns the per-call counters on or off (see sync_options::metrics).
   void set_metrics(bool on) noexcept { core_.set_metrics(on); }
 
  protected:
   /// @cond INTERNAL
-  explicit basic_signal(const signal_options& options) : core_(global_domain()) { core_.set_metrics(options.metrics); }
-  ~basic_signal() = default;
+  explicit signal_base(bool metrics) : core_(detail::global_domain()) { core_.set_metrics(metrics); }
+  ~signal_base() = default;
 
   template <class F>
   static constexpr void check_listener() {
-    static_assert(is_listener<std::decay_t<F>, T>,
+    static_assert(detail::is_listener<std::decay_t<F>, T>,
                   "a listener must be invocable as f(const T&) or f(const sigs::context&, const T&)");
   }
   template <class F>
   static constexpr void check_error_aware() {
     check_listener<F>();
-    if constexpr (is_listener<std::decay_t<F>, T>) {
-      static_assert(is_error_aware<std::decay_t<F>, T>, "an error-aware listener must return std::error_code");
+    if constexpr (detail::is_listener<std::decay_t<F>, T>) {
+      static_assert(detail::is_error_aware<std::decay_t<F>, T>, "an error-aware listener must return std::error_code");
     }
   }
 
@@ -204,7 +211,7 @@ class basic_signal {
   template <class Pred>
   std::optional<listener_metadata> find_metadata(Pred pred) const {
     std::optional<listener_metadata> out;
-    core().for_each_alive(local_record(), [&](auto& e) {
+    core().for_each_alive(detail::local_record(), [&](auto& e) {
       if (!out && pred(e)) out = core_type::metadata_of(e);
     });
     return out;
@@ -214,6 +221,6 @@ class basic_signal {
   /// @endcond
 };
 
-}  // namespace sigs::detail
+}  // namespace sigs
 
 #pragma pop_macro("emit")
