@@ -5,6 +5,8 @@
 // posix_memalign; every delete form goes to free, which accepts both.
 #include "alloc_counter.hpp"
 
+#include <malloc.h>
+
 #include <cstddef>
 #include <cstdlib>
 #include <new>
@@ -14,10 +16,25 @@ namespace {
 // constinit and trivial: no dynamic TLS initialisation, so this is safe to touch from inside
 // operator new on any thread, at any time, and costs one fs-relative add.
 constinit thread_local std::uint64_t t_allocations = 0;
+constinit thread_local bool t_count_bytes = false;
+constinit thread_local std::int64_t t_live_bytes = 0;
+
+// What the allocator holds for a block: its usable size and glibc's 8-byte chunk header.
+std::int64_t held(void* p) noexcept { return static_cast<std::int64_t>(malloc_usable_size(p) + sizeof(std::size_t)); }
+
+void* note(void* p) noexcept {
+  if (t_count_bytes && p) t_live_bytes += held(p);
+  return p;
+}
+
+void release(void* p) noexcept {
+  if (t_count_bytes && p) t_live_bytes -= held(p);
+  std::free(p);
+}
 
 void* allocate(std::size_t size) noexcept {
   ++t_allocations;
-  return std::malloc(size == 0 ? 1 : size);
+  return note(std::malloc(size == 0 ? 1 : size));
 }
 
 void* allocate_aligned(std::size_t size, std::align_val_t align) noexcept {
@@ -26,7 +43,7 @@ void* allocate_aligned(std::size_t size, std::align_val_t align) noexcept {
   if (a < sizeof(void*)) a = sizeof(void*);
   void* p = nullptr;
   if (posix_memalign(&p, a, size == 0 ? 1 : size) != 0) return nullptr;
-  return p;
+  return note(p);
 }
 
 // The throwing forms retry through the new-handler, as [new.delete.single] requires.
@@ -52,6 +69,11 @@ void* allocate_aligned_or_throw(std::size_t size, std::align_val_t align) {
 
 namespace sigs_bench {
 std::uint64_t thread_allocations() noexcept { return t_allocations; }
+void count_live_bytes(bool on) noexcept {
+  t_count_bytes = on;
+  t_live_bytes = 0;
+}
+std::int64_t live_bytes() noexcept { return t_live_bytes; }
 }  // namespace sigs_bench
 
 // Plain and array.
@@ -68,16 +90,16 @@ void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) n
   return allocate_aligned(n, a);
 }
 
-// Every delete form frees; sizes and alignments are not needed by free().
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+// Every delete form frees (and keeps the byte balance); free() needs no size or alignment.
+void operator delete(void* p) noexcept { release(p); }
+void operator delete[](void* p) noexcept { release(p); }
+void operator delete(void* p, std::size_t) noexcept { release(p); }
+void operator delete[](void* p, std::size_t) noexcept { release(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { release(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { release(p); }
+void operator delete(void* p, std::align_val_t) noexcept { release(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { release(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { release(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { release(p); }
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { release(p); }
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { release(p); }

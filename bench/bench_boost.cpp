@@ -33,11 +33,20 @@ void writer_boost(benchmark::State& state) {
   });
 }
 
+void memory_boost(benchmark::State& state) {
+  run_memory(state, 1000, [](std::size_t n) {
+    auto s = std::make_unique<boost_signal>();
+    for (std::size_t i = 0; i < n; ++i) s->connect([](const int&) {});
+    return s;
+  });
+}
+
 [[maybe_unused]] const bool registered = [] {
   register_emit("boost_signals2", 1, emit_boost<1>);
   register_emit("boost_signals2", 10, emit_boost<10>);
   register_emit("boost_signals2", 100, emit_boost<100>);
   register_writer("boost_signals2", writer_boost);
+  register_memory("boost_signals2", 1000, memory_boost);
   return true;
 }();
 

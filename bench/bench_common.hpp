@@ -6,6 +6,7 @@
 //
 //   emit/<impl>/<listeners>/real_time/threads:<1|2>    items/s = emits/s summed over threads
 //   writer/<impl>/real_time                              items/s = add+remove pairs/s
+//   memory/<impl>/<listeners>                            bytes_per_listener (heap held)
 //
 // Times are wall-clock (UseRealTime): with CPU time, Google Benchmark divides the summed
 // items by the *summed* thread CPU time, and items_per_second would not add up over threads.
@@ -74,6 +75,30 @@ void run_writer(benchmark::State& state, Op&& op) {
   const std::uint64_t allocs = thread_allocations() - allocs_before;
   state.SetItemsProcessed(state.iterations());
   state.counters["allocs_per_op"] = benchmark::Counter(static_cast<double>(allocs), benchmark::Counter::kAvgIterations);
+}
+
+/// The memory case: the heap that `listeners` capture-less, unkeyed listeners hold once
+/// added to a new container, per listener and all included: the container, each listener's
+/// blocks with their allocator headers, and whatever copies the library still keeps (sigs'
+/// retired snapshots awaiting a scan). build(n) returns an owner of the container.
+template <class Build>
+void run_memory(benchmark::State& state, std::size_t listeners, Build&& build) {
+  double per_listener = 0;
+  for (auto _ : state) {
+    count_live_bytes(true);
+    {
+      auto owner = build(listeners);
+      per_listener = static_cast<double>(live_bytes()) / static_cast<double>(listeners);
+      benchmark::DoNotOptimize(owner);
+    }
+    count_live_bytes(false);
+  }
+  state.counters["bytes_per_listener"] = per_listener;
+}
+
+inline void register_memory(const std::string& impl, std::size_t listeners, void (*fn)(benchmark::State&)) {
+  const std::string name = "memory/" + impl + "/" + std::to_string(listeners);
+  benchmark::RegisterBenchmark(name.c_str(), fn)->Iterations(1);
 }
 
 /// The fastest repetition. The machine is shared: interference only ever slows a run, so

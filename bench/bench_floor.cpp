@@ -99,6 +99,14 @@ void writer_floor(benchmark::State& state) {
   });
 }
 
+void memory_floor(benchmark::State& state) {
+  run_memory(state, 1000, [](std::size_t n) {
+    auto v = std::make_unique<function_list>();
+    for (std::size_t i = 0; i < n; ++i) v->push_back([](const int&) {});
+    return v;
+  });
+}
+
 [[maybe_unused]] const bool registered = [] {
   register_emit("floor", 1, emit_floor<1>);
   register_emit("floor", 10, emit_floor<10>);
@@ -107,6 +115,7 @@ void writer_floor(benchmark::State& state) {
   register_emit("floor_fnptr", 10, emit_floor_fnptr<10>);
   register_emit("floor_fnptr", 100, emit_floor_fnptr<100>);
   register_writer("floor", writer_floor);
+  register_memory("floor", 1000, memory_floor);
   return true;
 }();
 

@@ -34,11 +34,20 @@ void writer_sigcpp(benchmark::State& state) {
   });
 }
 
+void memory_sigcpp(benchmark::State& state) {
+  run_memory(state, 1000, [](std::size_t n) {
+    auto s = std::make_unique<sigcpp_signal>();
+    for (std::size_t i = 0; i < n; ++i) s->connect([](const int&) {});
+    return s;
+  });
+}
+
 [[maybe_unused]] const bool registered = [] {
   register_emit("sigcpp", 1, emit_sigcpp<1>, /*two_threads=*/false);
   register_emit("sigcpp", 10, emit_sigcpp<10>, /*two_threads=*/false);
   register_emit("sigcpp", 100, emit_sigcpp<100>, /*two_threads=*/false);
   register_writer("sigcpp", writer_sigcpp);
+  register_memory("sigcpp", 1000, memory_sigcpp);
   return true;
 }();
 

@@ -33,11 +33,20 @@ void writer_sigs(benchmark::State& state) {
   });
 }
 
+void memory_sigs(benchmark::State& state) {
+  run_memory(state, 1000, [](std::size_t n) {
+    auto s = std::make_unique<sigs_signal>();
+    for (std::size_t i = 0; i < n; ++i) s->add_listener([](const int&) {});
+    return s;
+  });
+}
+
 [[maybe_unused]] const bool registered = [] {
   register_emit("sigs", 1, emit_sigs<1>);
   register_emit("sigs", 10, emit_sigs<10>);
   register_emit("sigs", 100, emit_sigs<100>);
   register_writer("sigs", writer_sigs);
+  register_memory("sigs", 1000, memory_sigs);
   return true;
 }();
 

@@ -11,6 +11,7 @@ Reads the Google Benchmark JSON written with --benchmark_repetitions=N and
   2. emit in detail: items/s for 1 and 2 threads, the ratio, and allocations per emit;
   3. ratios between implementations at one thread (sigs/floor, boost/sigs, ...);
   4. writer: ns per add+remove with 10 listeners present, allocations per add+remove;
+     memory: heap bytes held per listener (1000 capture-less listeners), against 96;
   5. async (bench_async.cpp), when present: ns per async emit on the emitting thread (CPU
      and wall time) and allocations per emit (caller, workers) at 1/10/100 listeners;
      listener calls/s through the 2-thread pool; ratios sigs vs mutex_cv; the targets.
@@ -42,6 +43,29 @@ ASYNC_TARGET_CALLS = 2e6   # listener calls/s through a 2-thread pool (goal 10 M
 ASYNC_GOAL_CALLS = 10e6
 ASYNC_TARGET_ALLOCS = 1.0  # allocations per async emit (goal 0 in steady state)
 WRITER_RE = re.compile(r"^writer/([^/]+)(/.*)?$")
+MEMORY_RE = re.compile(r"^memory/([^/]+)/(\d+)(/.*)?$")
+MEMORY_TARGET = 96  # bytes per capture-less listener, all included (docs/benchmarks.md)
+
+
+def load_memory(path):
+    """memory/<impl>/<n> cases: {impl: (n, bytes per listener)}, from the median when present."""
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
+    out, from_median = {}, set()
+    for b in doc.get("benchmarks", []):
+        m = MEMORY_RE.match(b.get("run_name", b["name"]))
+        if not m or b.get("error_occurred") or "bytes_per_listener" not in b:
+            continue
+        is_median = b.get("run_type") == "aggregate" and b.get("aggregate_name") == "median"
+        if b.get("run_type") == "aggregate" and not is_median:
+            continue
+        impl = m.group(1)
+        if impl in from_median and not is_median:
+            continue
+        if is_median:
+            from_median.add(impl)
+        out[impl] = (int(m.group(2)), b["bytes_per_listener"])
+    return out
 
 
 def load(path):
@@ -445,6 +469,22 @@ def main(argv):
             print(f"| {impl} | {fmt_ns(w['ns'])} | {fmt_ns(w.get('min_ns'))} | {fmt_allocs(w['allocs'])} | "
                   f"{fmt_cv(w['cv'])} |")
         print()
+    memory = load_memory(argv[1])
+    if memory:
+        print("Memory: heap held per listener, all included (container, blocks with their 8-byte "
+              "allocator headers, copies still kept), capture-less unkeyed listeners:")
+        print()
+        print("| impl | listeners | bytes per listener |")
+        print("| --- | ---: | ---: |")
+        for impl in [i for i in IMPLS if i in memory] + sorted(set(memory) - set(IMPLS)):
+            n, b = memory[impl]
+            print(f"| {impl} | {n} | {b:.0f} |")
+        print()
+        if "sigs" in memory:
+            b = memory["sigs"][1]
+            verdict = "met" if b <= MEMORY_TARGET else "not met"
+            print(f"- sigs bytes per listener <= {MEMORY_TARGET}: {b:.0f}, {verdict}")
+            print()
     if async_emit or async_tput:
         print_async(async_emit, async_tput)
     # The floor has nothing shared to contend on, so it scales ~2.0 whenever two CPUs are
