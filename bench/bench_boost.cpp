@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "bench_common.hpp"
+#include "tail_latency.hpp"
 
 namespace sigs_bench {
 namespace {
@@ -41,12 +42,23 @@ void memory_boost(benchmark::State& state) {
   });
 }
 
+template <writer_pace Pace>
+void tail_boost(benchmark::State& state) {
+  boost_signal sig;
+  add_listeners(10, [&](auto f) { sig.connect(std::move(f)); });
+  run_tail(
+      state, Pace, [&](const int& v) { sig(v); }, [&] { sig.connect(writer_listener()).disconnect(); });
+}
+
 [[maybe_unused]] const bool registered = [] {
   register_emit("boost_signals2", 1, emit_boost<1>);
   register_emit("boost_signals2", 10, emit_boost<10>);
   register_emit("boost_signals2", 100, emit_boost<100>);
   register_writer("boost_signals2", writer_boost);
   register_memory("boost_signals2", 1000, memory_boost);
+  register_tail("boost_signals2", writer_pace::none, tail_boost<writer_pace::none>);
+  register_tail("boost_signals2", writer_pace::paced, tail_boost<writer_pace::paced>);
+  register_tail("boost_signals2", writer_pace::flat_out, tail_boost<writer_pace::flat_out>);
   return true;
 }();
 

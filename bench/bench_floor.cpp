@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "bench_common.hpp"
+#include "tail_latency.hpp"
 
 namespace sigs_bench {
 namespace {
@@ -107,6 +108,18 @@ void memory_floor(benchmark::State& state) {
   });
 }
 
+// The measurement's own floor: ten std::function calls and two clock reads.
+void tail_floor(benchmark::State& state) {
+  function_list fns;
+  add_listeners(10, [&](auto f) { fns.emplace_back(std::move(f)); });
+  run_tail(
+      state, writer_pace::none,
+      [&](const int& v) {
+        for (const auto& f : fns) f(v);
+      },
+      [] {});
+}
+
 [[maybe_unused]] const bool registered = [] {
   register_emit("floor", 1, emit_floor<1>);
   register_emit("floor", 10, emit_floor<10>);
@@ -116,6 +129,7 @@ void memory_floor(benchmark::State& state) {
   register_emit("floor_fnptr", 100, emit_floor_fnptr<100>);
   register_writer("floor", writer_floor);
   register_memory("floor", 1000, memory_floor);
+  register_tail("floor", writer_pace::none, tail_floor);
   return true;
 }();
 

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "bench_common.hpp"
+#include "tail_latency.hpp"
 
 namespace sigs_bench {
 namespace {
@@ -42,12 +43,21 @@ void memory_sigcpp(benchmark::State& state) {
   });
 }
 
+// Not thread-safe: timed without a writer only.
+void tail_sigcpp(benchmark::State& state) {
+  sigcpp_signal sig;
+  add_listeners(10, [&](auto f) { sig.connect(std::move(f)); });
+  run_tail(
+      state, writer_pace::none, [&](const int& v) { sig.emit(v); }, [] {});
+}
+
 [[maybe_unused]] const bool registered = [] {
   register_emit("sigcpp", 1, emit_sigcpp<1>, /*two_threads=*/false);
   register_emit("sigcpp", 10, emit_sigcpp<10>, /*two_threads=*/false);
   register_emit("sigcpp", 100, emit_sigcpp<100>, /*two_threads=*/false);
   register_writer("sigcpp", writer_sigcpp);
   register_memory("sigcpp", 1000, memory_sigcpp);
+  register_tail("sigcpp", writer_pace::none, tail_sigcpp);
   return true;
 }();
 

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "bench_common.hpp"
+#include "tail_latency.hpp"
 
 namespace sigs_bench {
 namespace {
@@ -41,12 +42,24 @@ void memory_sigs(benchmark::State& state) {
   });
 }
 
+template <writer_pace Pace>
+void tail_sigs(benchmark::State& state) {
+  sigs_signal sig;
+  add_listeners(10, [&](auto f) { sig.add_listener(std::move(f)); });
+  run_tail(
+      state, Pace, [&](const int& v) { sig.emit(v); },
+      [&] { (void)sig.remove_listener(sig.add_listener(writer_listener())); });
+}
+
 [[maybe_unused]] const bool registered = [] {
   register_emit("sigs", 1, emit_sigs<1>);
   register_emit("sigs", 10, emit_sigs<10>);
   register_emit("sigs", 100, emit_sigs<100>);
   register_writer("sigs", writer_sigs);
   register_memory("sigs", 1000, memory_sigs);
+  register_tail("sigs", writer_pace::none, tail_sigs<writer_pace::none>);
+  register_tail("sigs", writer_pace::paced, tail_sigs<writer_pace::paced>);
+  register_tail("sigs", writer_pace::flat_out, tail_sigs<writer_pace::flat_out>);
   return true;
 }();
 

@@ -12,6 +12,7 @@ Reads the Google Benchmark JSON written with --benchmark_repetitions=N and
   3. ratios between implementations at one thread (sigs/floor, boost/sigs, ...);
   4. writer: ns per add+remove with 10 listeners present, allocations per add+remove;
      memory: heap bytes held per listener (1000 capture-less listeners), against 96;
+     tail: percentiles of single emits timed one by one under a paced or flat-out writer;
   5. async (bench_async.cpp), when present: ns per async emit on the emitting thread (CPU
      and wall time) and allocations per emit (caller, workers) at 1/10/100 listeners;
      listener calls/s through the 2-thread pool; ratios sigs vs mutex_cv; the targets.
@@ -45,6 +46,54 @@ ASYNC_TARGET_ALLOCS = 1.0  # allocations per async emit (goal 0 in steady state)
 WRITER_RE = re.compile(r"^writer/([^/]+)(/.*)?$")
 MEMORY_RE = re.compile(r"^memory/([^/]+)/(\d+)(/.*)?$")
 MEMORY_TARGET = 96  # bytes per capture-less listener, all included (docs/benchmarks.md)
+TAIL_RE = re.compile(r"^tail/([^/]+)/([a-z_]+)(/.*)?$")
+TAIL_TARGETS = {"paced": 1000.0, "flat_out": 5000.0}  # sigs' p99.9 in ns, per writer pace
+
+
+def load_tail(path):
+    """tail/<impl>/<pace> cases: {(impl, pace): counters}, from the median when present."""
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
+    out, from_median = {}, set()
+    for b in doc.get("benchmarks", []):
+        m = TAIL_RE.match(b.get("run_name", b["name"]))
+        if not m or b.get("error_occurred") or "p50_ns" not in b:
+            continue
+        is_median = b.get("run_type") == "aggregate" and b.get("aggregate_name") == "median"
+        if b.get("run_type") == "aggregate" and not is_median:
+            continue
+        key = (m.group(1), m.group(2))
+        if key in from_median and not is_median:
+            continue
+        if is_median:
+            from_median.add(key)
+        out[key] = {k: b.get(k) for k in ("p50_ns", "p99_ns", "p999_ns", "max_ns", "writer_pairs_per_s")}
+    return out
+
+
+def print_tail(tail):
+    print("Tail latency: single emits (10 listeners) timed one by one, with no writer, a writer "
+          "paced at 100 k add+remove pairs/s, or one as fast as it can (timer cost included; "
+          "floor shows it):")
+    print()
+    print("| impl | writer | p50 ns | p99 ns | p99.9 ns | max ns | writer pairs/s |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    paces = ["none", "paced", "flat_out"]
+    impls = [i for i in IMPLS if any(k[0] == i for k in tail)] + sorted({k[0] for k in tail} - set(IMPLS))
+    for impl in impls:
+        for pace in paces:
+            c = tail.get((impl, pace))
+            if c is None:
+                continue
+            print(f"| {impl} | {pace} | {fmt_ns(c['p50_ns'])} | {fmt_ns(c['p99_ns'])} | {fmt_ns(c['p999_ns'])} | "
+                  f"{fmt_ns(c['max_ns'])} | {fmt_rate(c['writer_pairs_per_s']) if c['writer_pairs_per_s'] else '—'} |")
+    print()
+    for pace, limit in TAIL_TARGETS.items():
+        c = tail.get(("sigs", pace))
+        if c is not None and c["p999_ns"] is not None:
+            verdict = "met" if c["p999_ns"] <= limit else "not met"
+            print(f"- sigs p99.9 with the {pace} writer <= {limit:.0f} ns: {c['p999_ns']:.0f} ns, {verdict}")
+    print()
 
 
 def load_memory(path):
@@ -485,6 +534,9 @@ def main(argv):
             verdict = "met" if b <= MEMORY_TARGET else "not met"
             print(f"- sigs bytes per listener <= {MEMORY_TARGET}: {b:.0f}, {verdict}")
             print()
+    tail = load_tail(argv[1])
+    if tail:
+        print_tail(tail)
     if async_emit or async_tput:
         print_async(async_emit, async_tput)
     # The floor has nothing shared to contend on, so it scales ~2.0 whenever two CPUs are
