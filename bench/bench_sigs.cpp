@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <system_error>
 #include <utility>
 
@@ -42,6 +43,25 @@ void memory_sigs(benchmark::State& state) {
   });
 }
 
+/// Keyed lookups on a signal with n keyed listeners: has_key and metadata(key) of the
+/// listener in the middle, through the snapshot's key index (flat in n when O(1)).
+template <std::size_t N, bool Metadata>
+void keyed_sigs(benchmark::State& state) {
+  sigs_signal sig;
+  for (std::size_t i = 0; i < N; ++i) sig.add_listener([](const int&) {}, "key-" + std::to_string(i));
+  const std::string key = "key-" + std::to_string(N / 2);
+  for (auto _ : state) {
+    if constexpr (Metadata) {
+      auto md = sig.metadata(key);
+      benchmark::DoNotOptimize(md);
+    } else {
+      bool found = sig.has_key(key);
+      benchmark::DoNotOptimize(found);
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 template <writer_pace Pace>
 void tail_sigs(benchmark::State& state) {
   sigs_signal sig;
@@ -57,6 +77,12 @@ void tail_sigs(benchmark::State& state) {
   register_emit("sigs", 100, emit_sigs<100>);
   register_writer("sigs", writer_sigs);
   register_memory("sigs", 1000, memory_sigs);
+  benchmark::RegisterBenchmark("keyed/sigs/has_key/10", keyed_sigs<10, false>);
+  benchmark::RegisterBenchmark("keyed/sigs/has_key/100", keyed_sigs<100, false>);
+  benchmark::RegisterBenchmark("keyed/sigs/has_key/1000", keyed_sigs<1000, false>);
+  benchmark::RegisterBenchmark("keyed/sigs/metadata/10", keyed_sigs<10, true>);
+  benchmark::RegisterBenchmark("keyed/sigs/metadata/100", keyed_sigs<100, true>);
+  benchmark::RegisterBenchmark("keyed/sigs/metadata/1000", keyed_sigs<1000, true>);
   register_tail("sigs", writer_pace::none, tail_sigs<writer_pace::none>);
   register_tail("sigs", writer_pace::paced, tail_sigs<writer_pace::paced>);
   register_tail("sigs", writer_pace::flat_out, tail_sigs<writer_pace::flat_out>);

@@ -47,6 +47,26 @@ WRITER_RE = re.compile(r"^writer/([^/]+)(/.*)?$")
 MEMORY_RE = re.compile(r"^memory/([^/]+)/(\d+)(/.*)?$")
 MEMORY_TARGET = 96  # bytes per capture-less listener, all included (docs/benchmarks.md)
 TAIL_RE = re.compile(r"^tail/([^/]+)/([a-z_]+)(/.*)?$")
+KEYED_RE = re.compile(r"^keyed/([^/]+)/([a-z_]+)/(\d+)$")
+
+
+def load_keyed(path):
+    """keyed/<impl>/<op>/<n> cases: {(impl, op): {n: ns per lookup}}, medians when present."""
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
+    out, from_median = {}, set()
+    for b in doc.get("benchmarks", []):
+        run = b.get("run_name", b["name"])
+        m = KEYED_RE.match(run)
+        if not m or b.get("error_occurred"):
+            continue
+        is_median = b.get("run_type") == "aggregate" and b.get("aggregate_name") == "median"
+        if (b.get("run_type") == "aggregate" and not is_median) or (run in from_median and not is_median):
+            continue
+        if is_median:
+            from_median.add(run)
+        out.setdefault((m.group(1), m.group(2)), {})[int(m.group(3))] = b["cpu_time"] * UNIT_NS[b.get("time_unit", "ns")]
+    return out
 TAIL_TARGETS = {"paced": 1000.0, "flat_out": 5000.0}  # sigs' p99.9 in ns, per writer pace
 
 
@@ -534,6 +554,20 @@ def main(argv):
             verdict = "met" if b <= MEMORY_TARGET else "not met"
             print(f"- sigs bytes per listener <= {MEMORY_TARGET}: {b:.0f}, {verdict}")
             print()
+    keyed = load_keyed(argv[1])
+    if keyed:
+        counts = sorted({n for v in keyed.values() for n in v})
+        print("Keyed lookups: CPU ns per lookup of the middle key, by number of keyed listeners "
+              "(flat when O(1); the target is within 2x from the fewest to the most):")
+        print()
+        print("| impl | lookup | " + " | ".join(str(n) for n in counts) + " | most / fewest |")
+        print("| --- | --- | " + " | ".join("---:" for _ in counts) + " | ---: |")
+        for (impl, op), by_n in sorted(keyed.items()):
+            cells = " | ".join(fmt_ns(by_n.get(n)) for n in counts)
+            lo, hi = by_n.get(counts[0]), by_n.get(counts[-1])
+            ratio = f"{hi / lo:.2f}" if lo and hi else "—"
+            print(f"| {impl} | {op} | {cells} | {ratio} |")
+        print()
     tail = load_tail(argv[1])
     if tail:
         print_tail(tail)

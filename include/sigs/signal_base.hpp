@@ -109,7 +109,7 @@ class signal_base {
   }
   std::error_code remove_listener(std::string_view key) {
     if (key.empty()) return errc::not_found;
-    return core_.remove([key](const auto& e) { return e.key == key; });
+    return core_.remove_key(key);
   }
   ///@}
 
@@ -160,16 +160,16 @@ class signal_base {
   /// True when an active listener has this (non-empty) key.
   [[nodiscard]] bool has_key(std::string_view key) const {
     if (key.empty()) return false;
-    bool found = false;
-    core().for_each_alive(detail::local_record(), [&](auto& e) { found = found || e.key == key; });
-    return found;
+    return core().with_key(detail::local_record(), key, [](auto&) {});
   }
 
   ///@{
   /// Metadata of an active listener, or nullopt.
   [[nodiscard]] std::optional<listener_metadata> metadata(std::string_view key) const {
     if (key.empty()) return std::nullopt;
-    return find_metadata([key](const auto& e) { return e.key == key; });
+    std::optional<listener_metadata> out;
+    core().with_key(detail::local_record(), key, [&](auto& e) { out = core_type::metadata_of(e); });
+    return out;
   }
   [[nodiscard]] std::optional<listener_metadata> metadata(listener_id id) const {
     return find_metadata([id](const auto& e) { return e.id == id.value(); });

@@ -18,6 +18,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <utility>
 
@@ -27,6 +28,9 @@
 #include <sigs/detail/port.hpp>
 
 namespace sigs::detail {
+
+/// The hash of a listener key, as the snapshots' key index stores it.
+inline std::size_t hash_key(std::string_view key) noexcept { return std::hash<std::string_view>{}(key); }
 
 enum entry_state : std::uint32_t { state_live = 0, state_armed = 1, state_fired = 2, state_removed = 3 };
 
@@ -49,7 +53,7 @@ struct entry {
 
   entry(invoke_fn i, destroy_fn d, std::uint64_t id_, std::string key_, bool once_, bool err_aware)
       : invoke(i), destroy(d), id(id_), once(once_), error_aware(err_aware), key(std::move(key_)),
-        added_at(std::chrono::system_clock::now()) {
+        key_hash(hash_key(key)), added_at(std::chrono::system_clock::now()) {
     state.store(once_ ? state_armed : state_live, std::memory_order_relaxed);  // published by CORE-P1
     calls.store(0, std::memory_order_relaxed);                                 // published by CORE-P1
     errors.store(0, std::memory_order_relaxed);                                // published by CORE-P1
@@ -65,6 +69,7 @@ struct entry {
   bool once;
   bool error_aware;
   std::string key;
+  std::size_t key_hash;  // hash_key(key), for the snapshots' key index
   std::chrono::system_clock::time_point added_at;
   typename A::template atomic<std::uint64_t> calls;
   typename A::template atomic<std::uint64_t> errors;

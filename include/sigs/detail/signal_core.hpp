@@ -89,9 +89,9 @@ class signal_core {
   static_assert(alignof(snapshot) >= alignof(entry_t*));
 
   explicit signal_core(Domain& domain) : domain_(domain) {
-    head_.store(snapshot::make(0, nullptr), std::memory_order_relaxed);  // not yet shared
-    active_.store(0, std::memory_order_relaxed);                         // not yet shared
-    metrics_.store(false, std::memory_order_relaxed);                    // not yet shared
+    head_.store(snapshot::make(0, 0, nullptr), std::memory_order_relaxed);  // not yet shared
+    active_.store(0, std::memory_order_relaxed);                            // not yet shared
+    metrics_.store(false, std::memory_order_relaxed);                       // not yet shared
     for (auto* c : {&emits_, &calls_, &errors_, &exceptions_, &canceled_, &handler_failures_})
       c->store(0, std::memory_order_relaxed);  // not yet shared
   }
@@ -116,17 +116,13 @@ class signal_core {
     garbage g;
     std::lock_guard<typename A::mutex> lock(mutex_);
     snapshot* cur = head_.load(std::memory_order_relaxed);  // relaxed: writers hold mutex_
-    if (!key.empty()) {
-      for (entry_t* e : *cur) {
-        // relaxed: a fire or removal racing with this check linearises either way
-        if (e->key == key && is_alive(e->state.load(std::memory_order_relaxed)))
-          return listener_id::refused(errc::duplicate_key);
-      }
-    }
+    // A fire or removal racing with this check linearises either way.
+    if (!key.empty() && find_key_alive(cur, key)) return listener_id::refused(errc::duplicate_key);
     const std::uint64_t id = domain_.new_listener_id();
     std::unique_ptr<entry_t, entry_deleter> e(
         new entry_impl<A, T, fn_t>(std::forward<F>(f), id, std::string(key), once));
-    snapshot* next = make_successor(alive_count(cur) + 1, cur->handler);
+    const counts c = alive_counts(cur);
+    snapshot* next = make_successor(c.alive + 1, c.keyed + (key.empty() ? 0 : 1), cur->handler);
     active_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a count; see size()
     republish(cur, next, e.release(), g);
     return listener_id_access::make(id);
@@ -135,13 +131,26 @@ class signal_core {
   /// Logically removes the first live listener matching `pred` and republishes.
   template <class Pred>
   std::error_code remove(Pred pred) {
+    return remove_found([&](snapshot* cur) { return find_alive(cur, pred); });
+  }
+
+  /// remove() of the live listener with this (non-empty) key, found through the key index.
+  std::error_code remove_key(std::string_view key) {
+    return remove_found([&](snapshot* cur) { return find_key_alive(cur, key); });
+  }
+
+  /// Logically removes the live listener `find(current snapshot)` returns, if any, and
+  /// republishes.
+  template <class Find>
+  std::error_code remove_found(Find find) {
     garbage g;
     {
       std::lock_guard<typename A::mutex> lock(mutex_);
       snapshot* cur = head_.load(std::memory_order_relaxed);  // relaxed: writers hold mutex_
-      entry_t* e = find_alive(cur, pred);
+      entry_t* e = find(cur);
       if (!e) return errc::not_found;
-      snapshot* next = make_successor(alive_count(cur), cur->handler);
+      const counts c = alive_counts(cur);
+      snapshot* next = make_successor(c.alive, c.keyed, cur->handler);
       if (!kill(e)) {
         snapshot::destroy(next);
         return errc::not_found;
@@ -174,7 +183,8 @@ class signal_core {
       snapshot* cur = head_.load(std::memory_order_relaxed);  // relaxed: writers hold mutex_
       entry_t* e = find_alive(cur, pred);
       if (e && Domain::calling(self, e->id)) return errc::would_deadlock;
-      snapshot* next = e ? make_successor(alive_count(cur), cur->handler) : nullptr;
+      const counts c = e ? alive_counts(cur) : counts{};
+      snapshot* next = e ? make_successor(c.alive, c.keyed, cur->handler) : nullptr;
       try {
         // Every snapshot an emission may walk is the current one or a retired one (a freed
         // snapshot is protected by nobody): so are the entries any call can be running.
@@ -230,7 +240,7 @@ class signal_core {
     garbage g;
     std::lock_guard<typename A::mutex> lock(mutex_);
     snapshot* cur = head_.load(std::memory_order_relaxed);  // relaxed: writers hold mutex_
-    snapshot* next = make_successor(0, cur->handler);
+    snapshot* next = make_successor(0, 0, cur->handler);
     for (entry_t* e : *cur) kill(e);
     republish(cur, next, nullptr, g);
   }
@@ -240,7 +250,8 @@ class signal_core {
     std::lock_guard<typename A::mutex> lock(mutex_);
     snapshot* cur = head_.load(std::memory_order_relaxed);  // relaxed: writers hold mutex_
     auto handler = h ? std::make_shared<const error_handler>(std::move(h)) : nullptr;
-    republish(cur, make_successor(alive_count(cur), handler), nullptr, g);
+    const counts c = alive_counts(cur);
+    republish(cur, make_successor(c.alive, c.keyed, handler), nullptr, g);
   }
 
   void set_metrics(bool on) noexcept { metrics_.store(on, std::memory_order_relaxed); }  // relaxed: a switch, no data
@@ -260,6 +271,17 @@ class signal_core {
     snapshot* s = g.template protect<snapshot>(head_, overflow_);
     for (entry_t* e : *s)
       if (is_alive(e->state.load(std::memory_order_relaxed))) fn(*e);  // relaxed: see emit
+  }
+
+  /// Calls fn(entry&) for the alive entry with this (non-empty) key in the current
+  /// snapshot, under a hazard; returns whether there was one. O(1) expected.
+  template <class Fn>
+  bool with_key(record& rec, std::string_view key, Fn&& fn) {
+    typename Domain::guard g(domain_, rec);
+    snapshot* s = g.template protect<snapshot>(head_, overflow_);
+    entry_t* e = find_key_alive(s, key);
+    if (e != nullptr) fn(*e);
+    return e != nullptr;
   }
 
   static listener_metadata metadata_of(entry_t& e) {
@@ -564,19 +586,38 @@ class signal_core {
     return false;
   }
 
-  static std::size_t alive_count(snapshot* s) noexcept {
-    std::size_t n = 0;
-    for (entry_t* e : *s)
-      if (is_alive(e->state.load(std::memory_order_relaxed))) ++n;  // relaxed: see emit
-    return n;
+  /// How many entries of a snapshot are alive, and how many of those have a key.
+  struct counts {
+    std::size_t alive = 0;
+    std::size_t keyed = 0;
+  };
+
+  static counts alive_counts(snapshot* s) noexcept {
+    counts c;
+    for (entry_t* e : *s) {
+      if (is_alive(e->state.load(std::memory_order_relaxed))) {  // relaxed: see emit
+        ++c.alive;
+        if (!e->key.empty()) ++c.keyed;
+      }
+    }
+    return c;
+  }
+
+  /// The alive entry of `s` with this (non-empty) key, or null: one probe of the key index.
+  static entry_t* find_key_alive(snapshot* s, std::string_view key) noexcept {
+    entry_t* e = s->find_key(key, hash_key(key));
+    // relaxed: see emit; the state only tells alive from dead.
+    return e != nullptr && is_alive(e->state.load(std::memory_order_relaxed)) ? e : nullptr;
   }
 
   /// Allocates everything a write's republish() needs before the write changes anything:
   /// the successor snapshot, with room for `capacity` entries, and a place in retired_ for
-  /// the snapshot it replaces. A writer out of memory throws std::bad_alloc from here and
-  /// leaves the signal as it was. Caller holds mutex_.
-  snapshot* make_successor(std::size_t capacity, const std::shared_ptr<const error_handler>& handler) {
-    snapshot* next = snapshot::make(capacity, handler);
+  /// the snapshot it replaces, with a key index for up to `keyed` of them. A writer out of
+  /// memory throws std::bad_alloc from here and leaves the signal as it was. Caller holds
+  /// mutex_.
+  snapshot* make_successor(std::size_t capacity, std::size_t keyed,
+                           const std::shared_ptr<const error_handler>& handler) {
+    snapshot* next = snapshot::make(capacity, keyed, handler);
     if (retired_.size() == retired_.capacity()) {
       try {
         retired_.reserve(std::max<std::size_t>(8, 2 * retired_.capacity()));
@@ -612,11 +653,13 @@ class signal_core {
       if (is_alive(e->state.load(std::memory_order_relaxed))) {
         out[i++] = e;
         ++e->refs;
+        if (!e->key.empty()) next->index_insert(e);  // make_successor counted it (or more)
       }
     }
     if (extra) {
       out[i++] = extra;
       ++extra->refs;
+      if (!extra->key.empty()) next->index_insert(extra);
     }
     next->size_.store(i);
     head_.store(next, std::memory_order_seq_cst);  // (CORE-P1) pairs with HP-H2 (hazard.hpp); before HP-S1 in scan()

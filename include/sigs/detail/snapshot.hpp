@@ -5,12 +5,21 @@
 // nobody writes a published snapshot's contents again. An emission walks the one it
 // loaded under a hazard pointer. The header also carries the error handler in force when
 // it was built, so an emission reports to the handler of its own snapshot.
+//
+// Key index. A snapshot with keyed listeners also carries an open-addressing table of its
+// keyed entries, after the entry pointers, at most half full, filled by the writer before
+// publication and read-only afterwards: has_key, metadata(key), remove_listener(key) and
+// the duplicate-key check of add find a key in O(1) expected time instead of scanning.
+// All the entries of one snapshot have distinct keys: a snapshot is built from the alive
+// entries only, and no two alive entries share a key.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <functional>
 #include <memory>
 #include <new>
+#include <string_view>
 
 #include <sigs/detail/atomics.hpp>
 #include <sigs/detail/listener_entry.hpp>
@@ -35,6 +44,8 @@ struct snapshot {
   std::shared_ptr<const error_handler> handler;
   snapshot* garbage_next = nullptr;  // links freed snapshots awaiting deallocation (garbage)
   void* block = nullptr;             // the allocation it was placed in (make)
+  std::size_t capacity = 0;          // entry slots allocated; size() <= capacity
+  std::size_t index_mask = 0;        // key index slots - 1; 0: no index (no keyed entry)
   // The async emissions pinning it (signal_core::hold()): pins - unpins. Two counts on two
   // lines: emitters add pins and workers add unpins, so neither side's RMW takes a line the
   // other side writes, and neither writes the header, which both read.
@@ -51,12 +62,32 @@ struct snapshot {
   entry_t* const* begin() noexcept { return items(); }
   entry_t* const* end() noexcept { return items() + size(); }
 
-  /// A snapshot with room for `n` entries (its size is `n` until the writer sets it), on a
-  /// cache-line boundary placed by hand in an ordinary allocation: the aligned operator
-  /// new would hide snapshots from Relacy's memory checks (models/). Throws
-  /// std::bad_alloc.
-  static snapshot* make(std::size_t n, const std::shared_ptr<const error_handler>& handler) {
-    const std::size_t bytes = sizeof(snapshot) + n * sizeof(entry_t*);
+  /// The key index's slots (index_mask + 1 of them), after the entry slots.
+  entry_t** index() noexcept { return items() + capacity; }
+
+  /// Adds a keyed entry to the index. Writer only, before publication.
+  void index_insert(entry_t* e) noexcept {
+    std::size_t i = e->key_hash & index_mask;
+    while (index()[i] != nullptr) i = (i + 1) & index_mask;
+    index()[i] = e;
+  }
+
+  /// The entry of this snapshot whose key is `key` (with hash `h`), alive or not, or null.
+  entry_t* find_key(std::string_view key, std::size_t h) noexcept {
+    if (index_mask == 0) return nullptr;
+    for (std::size_t i = h & index_mask;; i = (i + 1) & index_mask) {
+      entry_t* e = index()[i];
+      if (e == nullptr || (e->key_hash == h && e->key == key)) return e;
+    }
+  }
+
+  /// A snapshot with room for `n` entries (its size is `n` until the writer sets it) and,
+  /// when `keyed` > 0, an empty key index for up to `keyed` of them, on a cache-line
+  /// boundary placed by hand in an ordinary allocation: the aligned operator new would
+  /// hide snapshots from Relacy's memory checks (models/). Throws std::bad_alloc.
+  static snapshot* make(std::size_t n, std::size_t keyed, const std::shared_ptr<const error_handler>& handler) {
+    const std::size_t index_slots = keyed == 0 ? 0 : std::bit_ceil(2 * keyed);
+    const std::size_t bytes = sizeof(snapshot) + (n + index_slots) * sizeof(entry_t*);
     std::size_t space = bytes + cache_line - 1;
     void* block = ::operator new(space);
     void* mem = block;
@@ -64,6 +95,9 @@ struct snapshot {
     auto* s = new (mem) snapshot;
     s->block = block;
     s->size_.store(n);
+    s->capacity = n;
+    s->index_mask = index_slots == 0 ? 0 : index_slots - 1;
+    for (std::size_t i = 0; i < index_slots; ++i) s->index()[i] = nullptr;
     s->handler = handler;
     return s;
   }
