@@ -48,47 +48,48 @@ MEMORY_RE = re.compile(r"^memory/([^/]+)/(\d+)(/.*)?$")
 MEMORY_TARGET = 96  # bytes per capture-less listener, all included (docs/benchmarks.md)
 TAIL_RE = re.compile(r"^tail/([^/]+)/([a-z_]+)(/.*)?$")
 KEYED_RE = re.compile(r"^keyed/([^/]+)/([a-z_]+)/(\d+)$")
-
-
-def load_keyed(path):
-    """keyed/<impl>/<op>/<n> cases: {(impl, op): {n: ns per lookup}}, medians when present."""
-    with open(path, encoding="utf-8") as f:
-        doc = json.load(f)
-    out, from_median = {}, set()
-    for b in doc.get("benchmarks", []):
-        run = b.get("run_name", b["name"])
-        m = KEYED_RE.match(run)
-        if not m or b.get("error_occurred"):
-            continue
-        is_median = b.get("run_type") == "aggregate" and b.get("aggregate_name") == "median"
-        if (b.get("run_type") == "aggregate" and not is_median) or (run in from_median and not is_median):
-            continue
-        if is_median:
-            from_median.add(run)
-        out.setdefault((m.group(1), m.group(2)), {})[int(m.group(3))] = b["cpu_time"] * UNIT_NS[b.get("time_unit", "ns")]
-    return out
 TAIL_TARGETS = {"paced": 1000.0, "flat_out": 5000.0}  # sigs' p99.9 in ns, per writer pace
 
 
-def load_tail(path):
-    """tail/<impl>/<pace> cases: {(impl, pace): counters}, from the median when present."""
+def load_cases(path, pattern):
+    """The cases whose name matches `pattern`, one per case: [(match, benchmark entry)], the
+    median aggregate when the run has repetitions, else the single iteration entry."""
     with open(path, encoding="utf-8") as f:
         doc = json.load(f)
-    out, from_median = {}, set()
+    chosen = {}
     for b in doc.get("benchmarks", []):
-        m = TAIL_RE.match(b.get("run_name", b["name"]))
-        if not m or b.get("error_occurred") or "p50_ns" not in b:
+        run = b.get("run_name", b["name"])
+        m = pattern.match(run)
+        if not m or b.get("error_occurred"):
             continue
         is_median = b.get("run_type") == "aggregate" and b.get("aggregate_name") == "median"
         if b.get("run_type") == "aggregate" and not is_median:
             continue
-        key = (m.group(1), m.group(2))
-        if key in from_median and not is_median:
-            continue
-        if is_median:
-            from_median.add(key)
-        out[key] = {k: b.get(k) for k in ("p50_ns", "p99_ns", "p999_ns", "max_ns", "writer_pairs_per_s")}
+        if is_median or run not in chosen:
+            chosen[run] = (m, b)
+    return list(chosen.values())
+
+
+def load_keyed(path):
+    """keyed/<impl>/<op>/<n> cases: {(impl, op): {n: CPU ns per lookup}}."""
+    out = {}
+    for m, b in load_cases(path, KEYED_RE):
+        ns = b["cpu_time"] * UNIT_NS[b.get("time_unit", "ns")]
+        out.setdefault((m.group(1), m.group(2)), {})[int(m.group(3))] = ns
     return out
+
+
+def load_tail(path):
+    """tail/<impl>/<pace> cases: {(impl, pace): counters}."""
+    keys = ("p50_ns", "p99_ns", "p999_ns", "max_ns", "writer_pairs_per_s")
+    return {(m.group(1), m.group(2)): {k: b.get(k) for k in keys}
+            for m, b in load_cases(path, TAIL_RE) if "p50_ns" in b}
+
+
+def load_memory(path):
+    """memory/<impl>/<n> cases: {impl: (n, bytes per listener)}."""
+    return {m.group(1): (int(m.group(2)), b["bytes_per_listener"])
+            for m, b in load_cases(path, MEMORY_RE) if "bytes_per_listener" in b}
 
 
 def print_tail(tail):
@@ -114,27 +115,6 @@ def print_tail(tail):
             verdict = "met" if c["p999_ns"] <= limit else "not met"
             print(f"- sigs p99.9 with the {pace} writer <= {limit:.0f} ns: {c['p999_ns']:.0f} ns, {verdict}")
     print()
-
-
-def load_memory(path):
-    """memory/<impl>/<n> cases: {impl: (n, bytes per listener)}, from the median when present."""
-    with open(path, encoding="utf-8") as f:
-        doc = json.load(f)
-    out, from_median = {}, set()
-    for b in doc.get("benchmarks", []):
-        m = MEMORY_RE.match(b.get("run_name", b["name"]))
-        if not m or b.get("error_occurred") or "bytes_per_listener" not in b:
-            continue
-        is_median = b.get("run_type") == "aggregate" and b.get("aggregate_name") == "median"
-        if b.get("run_type") == "aggregate" and not is_median:
-            continue
-        impl = m.group(1)
-        if impl in from_median and not is_median:
-            continue
-        if is_median:
-            from_median.add(impl)
-        out[impl] = (int(m.group(2)), b["bytes_per_listener"])
-    return out
 
 
 def load(path):

@@ -62,8 +62,8 @@ void run_tail(benchmark::State& state, writer_pace pace, Emit&& emit, WritePair&
     if (pace != writer_pace::none) {
       writer = std::thread([&] {
         auto next = clock::now();
-        started.store(true, std::memory_order_release);
-        while (!stop.load(std::memory_order_relaxed)) {
+        started.store(true, std::memory_order_release);  // pairs with the acquire below; carries no data
+        while (!stop.load(std::memory_order_relaxed)) {  // relaxed: a flag, no data rides on it
           write_pair();
           ++pairs;
           if (pace == writer_pace::paced) {
@@ -73,14 +73,14 @@ void run_tail(benchmark::State& state, writer_pace pace, Emit&& emit, WritePair&
         }
       });
     }
-    while (!started.load(std::memory_order_acquire)) std::this_thread::yield();
+    while (!started.load(std::memory_order_acquire)) std::this_thread::yield();  // pairs with the store above
     for (std::size_t i = 0; i < tail_samples; ++i) {
       const auto t0 = clock::now();
       emit(payload);
       const auto t1 = clock::now();
       ns[i] = std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count();
     }
-    stop.store(true, std::memory_order_relaxed);
+    stop.store(true, std::memory_order_relaxed);  // relaxed: join() orders what follows
     if (writer.joinable()) writer.join();
     const double seconds = std::chrono::duration<double>(clock::now() - begin).count();
     pairs_per_s = seconds > 0 ? static_cast<double>(pairs) / seconds : 0;
