@@ -30,7 +30,9 @@ enum class hazard_mode { seq_cst, asymmetric };
 template <std::size_t Slots, hazard_mode Mode = hazard_mode::seq_cst, class P = int>
 struct model_signal {
   using domain_t = model_domain<Slots>;
-  using core_t = sigs::detail::signal_core<model_policy, P, domain_t>;
+  // With pin counts, as async signals have them: the held and envelope scenarios pin
+  // snapshots; in the others the counts stay 0 and scan() only reads them.
+  using core_t = sigs::detail::signal_core<model_policy, P, domain_t, sigs::detail::snapshot_pins::counted>;
   /// The async side's delivery loop, envelope and finaliser (async_delivery.hpp).
   using delivery = sigs::detail::async_delivery<core_t, P>;
   using entry_t = typename core_t::entry_t;

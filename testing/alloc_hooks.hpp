@@ -17,7 +17,10 @@
 //   - failed / failed_next_here / failed_aligned: allocations failed (unaligned by any
 //     switch / unaligned by fail_next_here / over-aligned);
 //   - allocations_here / aligned_here: unaligned / over-aligned allocations attempted on the
-//     calling thread (failed ones included).
+//     calling thread (failed ones included);
+//   - count_bytes_here: while set, live_bytes_here adds what the allocator holds for each
+//     block the calling thread allocates (its usable size plus glibc's 8-byte chunk
+//     header) and subtracts it for each block the calling thread frees.
 // A nothrow form returns nullptr where its throwing form would throw.
 #pragma once
 
@@ -32,6 +35,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdlib>
+#include <malloc.h>
 #include <new>
 #include <thread>
 
@@ -49,8 +53,23 @@ inline std::atomic<int> failed_next_here{0};
 inline std::atomic<int> failed_aligned{0};
 inline constinit thread_local long allocations_here = 0;
 inline constinit thread_local long aligned_here = 0;
+inline constinit thread_local bool count_bytes_here = false;
+inline constinit thread_local long long live_bytes_here = 0;
 
 namespace detail {
+
+/// What the allocator holds for block `p`: its usable size and the chunk header.
+inline long long held(void* p) noexcept { return static_cast<long long>(malloc_usable_size(p) + sizeof(std::size_t)); }
+
+inline void* counted(void* p) noexcept {
+  if (count_bytes_here && p != nullptr) live_bytes_here += held(p);
+  return p;
+}
+
+inline void release(void* p) noexcept {
+  if (count_bytes_here && p != nullptr) live_bytes_here -= held(p);
+  std::free(p);
+}
 
 inline bool countdown(std::atomic<long>& at) { return at.load(std::memory_order_relaxed) > 0 && at.fetch_sub(1) == 1; }
 
@@ -71,7 +90,7 @@ inline void* allocate(std::size_t n) {
     failed.fetch_add(1);
     throw std::bad_alloc();
   }
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return counted(p);
   throw std::bad_alloc();
 }
 
@@ -84,7 +103,7 @@ inline void* allocate_aligned(std::size_t n, std::align_val_t align) {
   std::size_t a = static_cast<std::size_t>(align);
   if (a < sizeof(void*)) a = sizeof(void*);
   void* p = nullptr;
-  if (::posix_memalign(&p, a, n == 0 ? 1 : n) == 0) return p;
+  if (::posix_memalign(&p, a, n == 0 ? 1 : n) == 0) return counted(p);
   throw std::bad_alloc();
 }
 
@@ -124,16 +143,24 @@ void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) n
   return sigs::testing::alloc_hooks::detail::or_null(
       [n, a] { return sigs::testing::alloc_hooks::detail::allocate_aligned(n, a); });
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p) noexcept { sigs::testing::alloc_hooks::detail::release(p); }
+void operator delete[](void* p) noexcept { sigs::testing::alloc_hooks::detail::release(p); }
+void operator delete(void* p, std::size_t) noexcept { sigs::testing::alloc_hooks::detail::release(p); }
+void operator delete[](void* p, std::size_t) noexcept { sigs::testing::alloc_hooks::detail::release(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { sigs::testing::alloc_hooks::detail::release(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { sigs::testing::alloc_hooks::detail::release(p); }
+void operator delete(void* p, std::align_val_t) noexcept { sigs::testing::alloc_hooks::detail::release(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { sigs::testing::alloc_hooks::detail::release(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
+  sigs::testing::alloc_hooks::detail::release(p);
+}
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
+  sigs::testing::alloc_hooks::detail::release(p);
+}
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept {
+  sigs::testing::alloc_hooks::detail::release(p);
+}
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept {
+  sigs::testing::alloc_hooks::detail::release(p);
+}
 // NOLINTEND(misc-definitions-in-headers)

@@ -25,17 +25,18 @@ using sigs::testing::watchdog;
 
 constexpr auto hang_limit = 10s;
 
-// The lock's states (signal_core.hpp, entry::error_lock).
+// The lock's states (listener_entry.hpp, entry_details::error_lock).
 constexpr std::uint32_t unlocked = 0;
 constexpr std::uint32_t held_with_sleepers = 2;
 
-/// A sync_signal that hands out a listener's entry (its error record and its lock).
+/// A sync_signal that hands out a listener's details (its error record and its lock).
+/// The listener must have them: a key, or an error code to return.
 struct inspectable_signal : sigs::sync_signal<int> {
   using entry_t = core_type::entry_t;
-  entry_t& entry_of(sigs::listener_id id) {
-    entry_t* found = nullptr;
+  entry_t::details_t& details_of(sigs::listener_id id) {
+    entry_t::details_t* found = nullptr;
     core().for_each_alive(sigs::detail::local_record(), [&](entry_t& e) {
-      if (e.id == id.value()) found = &e;
+      if (e.id == id.value()) found = e.details_if_any();
     });
     EXPECT_NE(found, nullptr);
     return *found;
@@ -51,7 +52,7 @@ TEST(ListenerErrorLock, ErrorsRecordedWhileTheRecordIsLockedWaitAsleepAndAreAllC
     return v == 1 ? make_error_code(errc::listener_error) : make_error_code(errc::backpressure);
   });
   ASSERT_TRUE(id);
-  auto& e = sig.entry_of(id);
+  auto& e = sig.details_of(id);
 
   e.lock_errors();  // as a thread copying or updating the record would
   std::atomic<int> emitted{0};
@@ -87,9 +88,9 @@ TEST(ListenerErrorLock, ErrorsRecordedWhileTheRecordIsLockedWaitAsleepAndAreAllC
 // holder left it: the count and the last error together.
 TEST(ListenerErrorLock, AMetadataReadWhileTheRecordIsLockedSeesTheHoldersWholeUpdate) {
   inspectable_signal sig;
-  const auto id = sig.add_listener([](const int&) {});
+  const auto id = sig.add_listener([](const int&) {}, "k");  // keyed: it has its details
   ASSERT_TRUE(id);
-  auto& e = sig.entry_of(id);
+  auto& e = sig.details_of(id);
 
   e.lock_errors();
   std::optional<sigs::listener_metadata> read;

@@ -79,8 +79,8 @@ inline thread_local delivery_mark* tls_delivering = nullptr;
 /// emission (on a worker of its own pool it helps run them); the pool must outlive the
 /// signal.
 template <class T>
-class async_signal : public signal_base<T> {
-  using base = signal_base<T>;
+class async_signal : public signal_base<T, detail::snapshot_pins::counted> {
+  using base = signal_base<T, detail::snapshot_pins::counted>;
   using core_type = typename base::core_type;
   using snapshot = typename core_type::snapshot;
   using base::core_;

@@ -65,6 +65,10 @@ struct signal_stats {
   std::uint64_t exceptions = 0;        ///< exceptions thrown by listeners
   std::uint64_t canceled = 0;          ///< emissions stopped by their context
   std::uint64_t handler_failures = 0;  ///< exceptions thrown by the error handler itself (swallowed)
+  /// Listener failures the listener's own record (metadata's error_count, last_error) could
+  /// not keep: a listener's first exception needs memory for that record, and there was
+  /// none. They are counted in errors / exceptions and reach the error handler all the same.
+  std::uint64_t unrecorded_failures = 0;
 
   // Async signals only. Each listener of each accepted emission ends in exactly one of
   // delivered, dropped or skipped, so once drain() returns:

@@ -25,7 +25,10 @@ enum class shutdown_mode : unsigned char;
 class completion;
 struct delivery_failure;
 
-template <class T>
+namespace detail {
+enum class snapshot_pins : bool;
+}  // namespace detail
+template <class T, detail::snapshot_pins Pins>
 class signal_base;
 template <class T>
 class sync_signal;

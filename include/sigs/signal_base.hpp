@@ -33,14 +33,15 @@
 namespace sigs {
 
 /// The listener list of a signal carrying T, and every operation on it but emission: the
-/// members sync_signal and async_signal share.
-template <class T>
+/// members sync_signal and async_signal share. `Pins` is internal: async_signal's
+/// snapshots carry pin counts that a sync signal's do not.
+template <class T, detail::snapshot_pins Pins = detail::snapshot_pins::none>
 class signal_base {
   static_assert(std::is_object_v<T>, "a signal's payload type must be an object type");
 
  protected:
   /// @cond INTERNAL
-  using core_type = detail::signal_core<detail::std_atomics, T, detail::default_domain>;
+  using core_type = detail::signal_core<detail::std_atomics, T, detail::default_domain, Pins>;
   /// @endcond
 
  public:
@@ -134,7 +135,7 @@ class signal_base {
   }
   std::error_code remove_listener_and_wait(std::string_view key) {
     if (key.empty()) return errc::not_found;
-    return core_.remove_and_wait(detail::local_record(), [key](const auto& e) { return e.key == key; });
+    return core_.remove_and_wait(detail::local_record(), [key](const auto& e) { return e.key() == key; });
   }
   ///@}
 
@@ -152,7 +153,7 @@ class signal_base {
   [[nodiscard]] std::vector<std::string> keys() const {
     std::vector<std::string> out;
     core().for_each_alive(detail::local_record(), [&](auto& e) {
-      if (!e.key.empty()) out.push_back(e.key);
+      if (!e.key().empty()) out.emplace_back(e.key());
     });
     return out;
   }
@@ -185,7 +186,9 @@ class signal_base {
   void set_error_handler(error_handler handler) { core_.set_error_handler(std::move(handler)); }
 
   /// Turns the per-call counters on or off (see sync_options::metrics).
-  void set_metrics(bool on) noexcept { core_.set_metrics(on); }
+  /// Switching on may allocate (each listener's counters); throws std::bad_alloc, with
+  /// metrics left off, when that memory runs out.
+  void set_metrics(bool on) { core_.set_metrics(on); }
 
  protected:
   /// @cond INTERNAL

@@ -179,7 +179,7 @@ struct async_delivery {
  private:
   static void record_failure(completion_type& done, entry_t& e, std::error_code ec, std::exception_ptr ex) noexcept {
     try {
-      done.add_failure(delivery_failure{listener_id_access::make(e.id), e.key, ec, std::move(ex)});
+      done.add_failure(delivery_failure{listener_id_access::make(e.id), std::string(e.key()), ec, std::move(ex)});
     } catch (...) {
       // Out of memory while recording: the failure is still counted in the listener's
       // metadata and stats(); only this detail of the completion is lost.

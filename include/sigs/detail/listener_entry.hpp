@@ -1,5 +1,6 @@
 // sigs/detail/listener_entry.hpp — one registered listener: the entry every snapshot
-// points to, with its state, its counters and its type-erased callable.
+// points to, with its state and its type-erased callable, and the details (key, counters,
+// last error) it keeps apart.
 //
 // An entry is allocated once, by add(), with the callable stored inline after it
 // (entry_impl), and shared by every snapshot that lists it. Its state is the listener's
@@ -8,7 +9,7 @@
 //     armed ─┬──────► fired            (the one emit that wins the CAS)
 //            └──────► removed          (remove, reset)
 // The labels (CORE-*) are those of signal_core.hpp, which owns the protocol; CORE-E1/E2
-// are this header's error lock.
+// are this header's error lock, CORE-X1/X2 the publication of details made late.
 #pragma once
 
 #include <chrono>
@@ -16,6 +17,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,44 +45,29 @@ struct failure {
   std::exception_ptr exception;
 };
 
-/// One registered listener. The first three members are all emit touches when nothing
-/// goes wrong; they share the entry's first cache line.
-template <class A, class T>
-struct entry {
-  /// Calls the listener; on an error it returned, fills `out` and returns true.
-  using invoke_fn = bool (*)(entry*, const context&, const T&, std::optional<failure>& out);
-  using destroy_fn = void (*)(entry*) noexcept;
-
-  entry(invoke_fn i, destroy_fn d, std::uint64_t id_, std::string key_, bool once_, bool err_aware)
-      : invoke(i), destroy(d), id(id_), once(once_), error_aware(err_aware), key(std::move(key_)),
-        key_hash(hash_key(key)), added_at(std::chrono::system_clock::now()) {
-    state.store(once_ ? state_armed : state_live, std::memory_order_relaxed);  // published by CORE-P1
-    calls.store(0, std::memory_order_relaxed);                                 // published by CORE-P1
-    errors.store(0, std::memory_order_relaxed);                                // published by CORE-P1
-    last_called.store(0, std::memory_order_relaxed);                           // published by CORE-P1
-    error_lock.store(0, std::memory_order_relaxed);                            // published by CORE-P1
-    deep_calls.store(0, std::memory_order_relaxed);                            // published by CORE-P1
+/// What a listener keeps apart from what emit reads: its key, its counters and its last
+/// error. An entry gets its details when it is added if it has a key or returns an error
+/// code, or if the signal's metrics are on; when metrics are switched on, for every entry
+/// then alive; otherwise at its first exception. An unkeyed listener that never fails
+/// while metrics are off costs its entry alone (docs/guarantees.md, "Memory").
+template <class A>
+struct entry_details {
+  explicit entry_details(std::string key_) : key(std::move(key_)), key_hash(hash_key(key)) {
+    calls.store(0, std::memory_order_relaxed);        // published by CORE-P1 or CORE-X2
+    errors.store(0, std::memory_order_relaxed);       // published by CORE-P1 or CORE-X2
+    last_called.store(0, std::memory_order_relaxed);  // published by CORE-P1 or CORE-X2
+    error_lock.store(0, std::memory_order_relaxed);   // published by CORE-P1 or CORE-X2
   }
 
-  typename A::template atomic<std::uint32_t> state;
-  invoke_fn invoke;
-  destroy_fn destroy;
-  std::uint64_t id;
-  bool once;
-  bool error_aware;
-  std::string key;
-  std::size_t key_hash;  // hash_key(key), for the snapshots' key index
-  std::chrono::system_clock::time_point added_at;
+  const std::string key;
+  const std::size_t key_hash;  // hash_key(key), for the snapshots' key index
   typename A::template atomic<std::uint64_t> calls;
   typename A::template atomic<std::uint64_t> errors;
   typename A::template atomic<std::int64_t> last_called;  // system_clock ticks, metrics only
   typename A::template atomic<std::uint32_t> error_lock;  // guards the two fields below: 0 free,
                                                           // 1 held, 2 held and someone sleeps
-  typename A::template atomic<std::uint32_t> deep_calls;  // calls made past the slot stack (hazard.hpp)
   std::error_code last_error;
   std::exception_ptr last_exception;
-  std::size_t refs = 0;           // snapshots holding this entry; only under the writer mutex
-  entry* garbage_next = nullptr;  // links unlinked entries awaiting destruction (garbage)
 
   /// Records an error; emitters on several threads may race here, on the error path only.
   /// The count and the last error change together, under error_lock, so a metadata copy
@@ -124,12 +111,72 @@ struct entry {
   }
 };
 
+/// One registered listener: what an emission reads, with the callable right after it
+/// (entry_impl), and a pointer to the rest (entry_details). 56 bytes on a 64-bit target;
+/// tests/memory_budget_test.cpp holds it to that.
+template <class A, class T>
+struct entry {
+  /// Calls the listener; on an error it returned, fills `out` and returns true.
+  using invoke_fn = bool (*)(entry*, const context&, const T&, std::optional<failure>& out);
+  using destroy_fn = void (*)(entry*) noexcept;
+  using details_t = entry_details<A>;
+
+  /// `d`: the details (destroy() deletes them), or null.
+  entry(invoke_fn i, destroy_fn del, std::uint64_t id_, bool once_, bool err_aware, details_t* d) noexcept
+      : invoke(i), id(id_), destroy(del), once(once_), error_aware(err_aware) {
+    state.store(once_ ? state_armed : state_live, std::memory_order_relaxed);  // published by CORE-P1
+    deep_calls.store(0, std::memory_order_relaxed);                            // published by CORE-P1
+    details.store(d, std::memory_order_relaxed);                               // published by CORE-P1
+    added_at = std::chrono::system_clock::now().time_since_epoch().count();
+  }
+  ~entry() = default;  // the details go with destroy(): see entry_impl::destroy_self
+  entry(const entry&) = delete;
+  entry& operator=(const entry&) = delete;
+
+  typename A::template atomic<std::uint32_t> state;
+  typename A::template atomic<std::uint32_t> deep_calls;  // calls made past the slot stack (hazard.hpp)
+  invoke_fn invoke;
+  std::uint64_t id;
+  typename A::template atomic<details_t*> details;  // null until needed (entry_details)
+  destroy_fn destroy;
+  union {
+    std::int64_t added_at;  // system_clock ticks
+    entry* garbage_next;    // once unreachable: links entries awaiting destruction (garbage)
+  };
+  std::uint32_t refs = 0;  // snapshots and waiters holding this entry; only under the writer mutex
+  bool once;
+  bool error_aware;
+
+  /// The details, or null. (CORE-X1) acquire: pairs with CORE-X2, for details installed
+  /// after the entry was published; those from the constructor came with CORE-P1.
+  [[nodiscard]] details_t* details_if_any() const noexcept { return details.load(std::memory_order_acquire); }
+
+  /// The details, created now if the entry has none. Null only when their memory ran out.
+  details_t* details_or_make() noexcept {
+    details_t* d = details_if_any();
+    if (d != nullptr) return d;
+    auto* fresh = new (std::nothrow) details_t(std::string());
+    if (fresh == nullptr) return nullptr;
+    // (CORE-X2) acq_rel: releases the details' construction to CORE-X1; on failure, the
+    // acquire reads another thread's.
+    if (details.compare_exchange_strong(d, fresh, std::memory_order_acq_rel, std::memory_order_acquire)) return fresh;
+    delete fresh;
+    return d;
+  }
+
+  /// The listener's key; empty when it has none.
+  [[nodiscard]] std::string_view key() const noexcept {
+    const details_t* d = details_if_any();
+    return d != nullptr ? std::string_view(d->key) : std::string_view();
+  }
+};
+
 /// An entry with the callable stored inline after it: one allocation, one indirect call.
 template <class A, class T, class F>
 struct entry_impl final : entry<A, T> {
   template <class G>
-  entry_impl(G&& g, std::uint64_t id, std::string key, bool once)
-      : entry<A, T>(&call, &destroy_self, id, std::move(key), once, is_error_aware<F, T>), fn(std::forward<G>(g)) {}
+  entry_impl(G&& g, std::uint64_t id, bool once, entry_details<A>* details)
+      : entry<A, T>(&call, &destroy_self, id, once, is_error_aware<F, T>, details), fn(std::forward<G>(g)) {}
 
   static bool call(entry<A, T>* base, const context& ctx, const T& value, std::optional<failure>& out) {
     F& f = static_cast<entry_impl*>(base)->fn;
@@ -153,9 +200,14 @@ struct entry_impl final : entry<A, T> {
     }
   }
 
-  static void destroy_self(entry<A, T>* base) noexcept { delete static_cast<entry_impl*>(base); }
+  /// Destroys the entry and its details. (Not ~entry: while the constructor may still
+  /// throw, from F's, add() owns the details.)
+  static void destroy_self(entry<A, T>* base) noexcept {
+    delete base->details.load(std::memory_order_relaxed);  // relaxed: the last user is gone
+    delete static_cast<entry_impl*>(base);
+  }
 
-  F fn;
+  [[no_unique_address]] F fn;  // a capture-less lambda takes no room
 };
 
 }  // namespace sigs::detail

@@ -18,6 +18,11 @@ enum class ctx_check : bool { off, each_listener };
 /// emission loops are instantiated once per mode.
 enum class fence_mode : bool { symmetric, asymmetric };
 
+/// Whether a signal's snapshots carry pin counts. An async emission pins the snapshot it
+/// delivers from (signal_core::hold()) so that its emitter can let go of it at once; a
+/// sync signal never pins, and its snapshot header keeps to one cache line.
+enum class snapshot_pins : bool { none, counted };
+
 /// How many entries a removal's predicate can match over the signal's life: an id names
 /// one, a key may have named several (each removed before the next was added).
 enum class matches : bool { any_number, at_most_one };

@@ -75,15 +75,17 @@
 namespace sigs::detail {
 
 /// The copy-on-write listener list. `Domain` is a hazard_domain over the same policy.
-template <class A, class T, class Domain>
+/// `Pins`: whether snapshots can be held past their hazard (hold(), async signals only).
+template <class A, class T, class Domain, snapshot_pins Pins = snapshot_pins::none>
 class signal_core {
  public:
   using policy = A;
   using entry_t = entry<A, T>;
+  using details_t = entry_details<A>;
   using record = typename Domain::record;
   using frame = typename Domain::frame;
 
-  using snapshot = detail::snapshot<A, T>;
+  using snapshot = detail::snapshot<A, T, Pins>;
   using error_handler = typename snapshot::error_handler;
   static_assert(alignof(snapshot) == cache_line && sizeof(snapshot) % cache_line == 0);
   static_assert(alignof(snapshot) >= alignof(entry_t*));
@@ -92,7 +94,7 @@ class signal_core {
     head_.store(snapshot::make(0, 0, nullptr), std::memory_order_relaxed);  // not yet shared
     active_.store(0, std::memory_order_relaxed);                            // not yet shared
     metrics_.store(false, std::memory_order_relaxed);                       // not yet shared
-    for (auto* c : {&emits_, &calls_, &errors_, &exceptions_, &canceled_, &handler_failures_})
+    for (auto* c : {&emits_, &calls_, &errors_, &exceptions_, &canceled_, &handler_failures_, &unrecorded_failures_})
       c->store(0, std::memory_order_relaxed);  // not yet shared
   }
 
@@ -119,8 +121,13 @@ class signal_core {
     // A fire or removal racing with this check linearises either way.
     if (!key.empty() && find_key_alive(cur, key)) return listener_id::refused(errc::duplicate_key);
     const std::uint64_t id = domain_.new_listener_id();
-    std::unique_ptr<entry_t, entry_deleter> e(
-        new entry_impl<A, T, fn_t>(std::forward<F>(f), id, std::string(key), once));
+    // The details now, when the entry will need them (entry_details); else an exception
+    // makes them on the emit path, or set_metrics(true) under this mutex.
+    std::unique_ptr<details_t> details;
+    if (!key.empty() || is_error_aware<fn_t, T> || metrics_enabled())
+      details = std::make_unique<details_t>(std::string(key));
+    std::unique_ptr<entry_t, entry_deleter> e(new entry_impl<A, T, fn_t>(std::forward<F>(f), id, once, details.get()));
+    (void)details.release();  // the entry owns them now
     const counts c = alive_counts(cur);
     snapshot* next = make_successor(c.alive + 1, c.keyed + (key.empty() ? 0 : 1), cur->handler);
     active_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a count; see size()
@@ -254,7 +261,29 @@ class signal_core {
     republish(cur, make_successor(c.alive, c.keyed, handler), nullptr, g);
   }
 
-  void set_metrics(bool on) noexcept { metrics_.store(on, std::memory_order_relaxed); }  // relaxed: a switch, no data
+  /// Switches the per-call counters. On: first gives every alive entry its details (the
+  /// counters live there); throws std::bad_alloc, with metrics left as they were, if
+  /// their memory runs out.
+  void set_metrics(bool on) {
+    if (!on || metrics_enabled()) {
+      metrics_.store(on, std::memory_order_relaxed);  // relaxed: a switch, no data
+      return;
+    }
+    std::lock_guard<typename A::mutex> lock(mutex_);        // no entry is added meanwhile without details
+    snapshot* cur = head_.load(std::memory_order_relaxed);  // relaxed: writers hold mutex_
+    std::vector<std::unique_ptr<details_t>> made;
+    for (entry_t* e : *cur)
+      if (e->details_if_any() == nullptr) made.push_back(std::make_unique<details_t>(std::string()));
+    auto next = made.begin();
+    for (entry_t* e : *cur) {
+      details_t* none = nullptr;
+      if (e->details_if_any() != nullptr) continue;  // an exception made them since
+      // (CORE-X2) release: as in entry::details_or_make(), which an emitter may run at once.
+      if (e->details.compare_exchange_strong(none, next->get(), std::memory_order_release, std::memory_order_relaxed))
+        (void)(next++)->release();
+    }
+    metrics_.store(true, std::memory_order_relaxed);  // relaxed: a switch, no data
+  }
 
   // ---- readers --------------------------------------------------------------------
 
@@ -287,15 +316,17 @@ class signal_core {
   static listener_metadata metadata_of(entry_t& e) {
     listener_metadata m;
     m.id = listener_id_access::make(e.id);
-    m.key = e.key;
-    m.added_at = e.added_at;
-    m.call_count = e.calls.load(std::memory_order_relaxed);  // relaxed: a statistic
-    auto err = e.read_error();                               // count and value from one critical section
-    m.error_count = err.count;
-    m.last_error = err.last;
-    m.last_exception = std::move(err.exception);
-    m.last_called = std::chrono::system_clock::time_point(
-        std::chrono::system_clock::duration(e.last_called.load(std::memory_order_relaxed)));  // relaxed: a statistic
+    m.key = e.key();
+    m.added_at = std::chrono::system_clock::time_point(std::chrono::system_clock::duration(e.added_at));
+    if (details_t* d = e.details_if_any()) {
+      m.call_count = d->calls.load(std::memory_order_relaxed);  // relaxed: a statistic
+      auto err = d->read_error();                               // count and value from one critical section
+      m.error_count = err.count;
+      m.last_error = err.last;
+      m.last_exception = std::move(err.exception);
+      m.last_called = std::chrono::system_clock::time_point(
+          std::chrono::system_clock::duration(d->last_called.load(std::memory_order_relaxed)));  // relaxed: a statistic
+    }
     m.is_once = e.once;
     m.is_error_aware = e.error_aware;
     return m;
@@ -309,6 +340,7 @@ class signal_core {
     s.exceptions = exceptions_.load(std::memory_order_relaxed);
     s.canceled = canceled_.load(std::memory_order_relaxed);
     s.handler_failures = handler_failures_.load(std::memory_order_relaxed);
+    s.unrecorded_failures = unrecorded_failures_.load(std::memory_order_relaxed);
     return s;
   }
 
@@ -453,18 +485,18 @@ class signal_core {
   // so remove_and_wait needs nothing more from a held snapshot.
 
   /// Protects the current snapshot, pins it and returns it. Pair with release().
-  snapshot* hold(record& rec) {
+  snapshot* hold(record& rec) requires(Pins == snapshot_pins::counted) {
     typename Domain::guard g(domain_, rec);
     snapshot* s = g.template protect<snapshot>(head_, overflow_);
     // relaxed: ordered before scan()'s load of the pins by the guard's release (HP-H3)
     // that scan()'s HP-S1 reads, or by the validation argument when HP-S1 missed HP-H1.
-    s->pins.fetch_add(1, std::memory_order_relaxed);
+    s->pinned.pins.fetch_add(1, std::memory_order_relaxed);
     return s;
   }
 
   /// Unpins a snapshot from hold(). It is freed by a later write's scan (or the destructor).
-  static void release(snapshot* s) noexcept {
-    s->unpins.fetch_add(1, std::memory_order_release);  // (CORE-K3) pairs with (CORE-K4) in scan()
+  static void release(snapshot* s) noexcept requires(Pins == snapshot_pins::counted) {
+    s->pinned.unpins.fetch_add(1, std::memory_order_release);  // (CORE-K3) pairs with (CORE-K4) in scan()
   }
 
   [[nodiscard]] bool metrics_enabled() const noexcept {
@@ -478,7 +510,7 @@ class signal_core {
   SIGS_COLD void report(snapshot* s, entry_t& e, std::error_code ec, const std::exception_ptr& ex) noexcept {
     if (!s->handler) return;
     try {
-      (*s->handler)(listener_error{listener_id_access::make(e.id), e.key, ec, ex});
+      (*s->handler)(listener_error{listener_id_access::make(e.id), e.key(), ec, ex});
     } catch (...) {
       handler_failures_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
     }
@@ -530,22 +562,33 @@ class signal_core {
     r.error = f.error;
     r.exception = std::move(f.exception);
     r.listener = listener_id_access::make(at.id);
-    r.key = at.key;
+    r.key = at.key();
     r.index = index;
     r.calls = calls;
     return r;
   }
 
   SIGS_COLD void count_call(entry_t& e) noexcept {
-    calls_.fetch_add(1, std::memory_order_relaxed);   // relaxed: a statistic
-    e.calls.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-    e.last_called.store(std::chrono::system_clock::now().time_since_epoch().count(),
-                        std::memory_order_relaxed);  // relaxed: a statistic
+    calls_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+    // Null only in the moment set_metrics(true) gives the entries their details: its switch
+    // and its calls are not ordered then.
+    details_t* d = e.details_if_any();
+    if (d == nullptr) return;
+    d->calls.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+    d->last_called.store(std::chrono::system_clock::now().time_since_epoch().count(),
+                         std::memory_order_relaxed);  // relaxed: a statistic
   }
 
   SIGS_COLD void on_error(entry_t& e, std::error_code ec, const std::exception_ptr& ex) {
     (ex ? exceptions_ : errors_).fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-    e.note_error(ec, ex);
+    // A listener that returns errors got its details when added; one that throws gets
+    // them at its first exception, which has allocated already (the thrown object).
+    details_t* d = e.details_or_make();
+    if (SIGS_LIKELY(d != nullptr)) {
+      d->note_error(ec, ex);
+    } else {
+      unrecorded_failures_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+    }
   }
 
   template <class Pred>
@@ -597,7 +640,7 @@ class signal_core {
     for (entry_t* e : *s) {
       if (is_alive(e->state.load(std::memory_order_relaxed))) {  // relaxed: see emit
         ++c.alive;
-        if (!e->key.empty()) ++c.keyed;
+        if (!e->key().empty()) ++c.keyed;
       }
     }
     return c;
@@ -653,25 +696,41 @@ class signal_core {
       if (is_alive(e->state.load(std::memory_order_relaxed))) {
         out[i++] = e;
         ++e->refs;
-        if (!e->key.empty()) next->index_insert(e);  // make_successor counted it (or more)
+        if (!e->key().empty()) next->index_insert(e);  // make_successor counted it (or more)
       }
     }
     if (extra) {
       out[i++] = extra;
       ++extra->refs;
-      if (!extra->key.empty()) next->index_insert(extra);
+      if (!extra->key().empty()) next->index_insert(extra);
     }
     next->size_.store(i);
     head_.store(next, std::memory_order_seq_cst);  // (CORE-P1) pairs with HP-H2 (hazard.hpp); before HP-S1 in scan()
     retired_.push_back(cur);                       // cannot throw: make_successor reserved the room
+    retired_bytes_ += cur->footprint();
     scan(g);
   }
 
-  /// Frees the retired snapshots no hazard slot holds. Caller holds mutex_, after CORE-P1.
-  /// Cannot fail: without memory for the hazard list it frees nothing this time, and a
-  /// later scan (or the destructor) frees what is retired.
+  /// Bytes of retired snapshots a writer lets pile up, whatever the listener count,
+  /// before it scans (scan_due()).
+  static constexpr std::size_t scan_bytes_floor = 16 * 1024;
+
+  /// True when enough has been retired since the last scan to pay for one: scan_batch()
+  /// snapshots (with the asymmetric fence, a scan costs a system call), or more bytes than
+  /// the larger of scan_bytes_floor and twice the current snapshot. So what waits to be
+  /// freed stays within a constant plus twice the live list (at 1000 listeners, one
+  /// retired copy at most), and what a scan could not free (still read) does not make
+  /// every later write scan again.
+  [[nodiscard]] bool scan_due(const snapshot* head) const noexcept {
+    return retired_.size() >= kept_count_ + domain_.scan_batch() ||
+           retired_bytes_ >= kept_bytes_ + std::max(scan_bytes_floor, 2 * head->footprint());
+  }
+
+  /// Frees the retired snapshots no hazard slot holds, when one is due. Caller holds
+  /// mutex_, after CORE-P1. Cannot fail: without memory for the hazard list it frees
+  /// nothing this time, and a later scan (or the destructor) frees what is retired.
   void scan(garbage& g) noexcept {
-    if (retired_.size() < domain_.scan_batch()) return;
+    if (!scan_due(head_.load(std::memory_order_relaxed))) return;  // relaxed: writers hold mutex_
     try {
       domain_.collect(hazards_);
     } catch (const std::bad_alloc&) {
@@ -679,23 +738,38 @@ class signal_core {
     }
     // (HP-S2) seq_cst: pairs with HP-O1/HP-O2: a reader of this signal nested past its
     // slots may hold any snapshot of it: keep everything.
-    if (overflow_.readers.load(std::memory_order_seq_cst) != 0) return;
+    if (overflow_.readers.load(std::memory_order_seq_cst) != 0) {
+      note_kept();
+      return;
+    }
     auto keep = retired_.begin();
     for (snapshot* s : retired_) {
-      // (CORE-K4) acquire, pairs with (CORE-K3): a worker's last use of `s` happens-before we free it.
-      // Unpins first: each unpin follows its pin, so pins (read after) >= unpins, and equal
-      // means every pin we can see is undone. A pin we cannot see is impossible: hold()
-      // pins under a validated hazard, which collect() above saw or ordered before us
-      // (hence relaxed; see hold()).
-      const std::size_t unpinned = s->unpins.load(std::memory_order_acquire);
-      const std::size_t pinned = s->pins.load(std::memory_order_relaxed);
-      if (pinned != unpinned || std::find(hazards_.begin(), hazards_.end(), s) != hazards_.end()) {
+      bool held = false;
+      if constexpr (Pins == snapshot_pins::counted) {
+        // (CORE-K4) acquire, pairs with (CORE-K3): a worker's last use of `s` happens-before we free it.
+        // Unpins first: each unpin follows its pin, so pins (read after) >= unpins, and equal
+        // means every pin we can see is undone. A pin we cannot see is impossible: hold()
+        // pins under a validated hazard, which collect() above saw or ordered before us
+        // (hence relaxed; see hold()).
+        const std::size_t unpinned = s->pinned.unpins.load(std::memory_order_acquire);
+        const std::size_t pinned = s->pinned.pins.load(std::memory_order_relaxed);
+        held = pinned != unpinned;
+      }
+      if (held || std::find(hazards_.begin(), hazards_.end(), s) != hazards_.end()) {
         *keep++ = s;
       } else {
+        retired_bytes_ -= s->footprint();
         free_snapshot(s, g);
       }
     }
     retired_.erase(keep, retired_.end());
+    note_kept();
+  }
+
+  /// What a scan left retired: the next is due only once as much again has piled up.
+  void note_kept() noexcept {
+    kept_count_ = retired_.size();
+    kept_bytes_ = retired_bytes_;
   }
 
   Domain& domain_;
@@ -711,10 +785,14 @@ class signal_core {
   typename A::template atomic<std::uint64_t> exceptions_;
   typename A::template atomic<std::uint64_t> canceled_;
   typename A::template atomic<std::uint64_t> handler_failures_;
+  typename A::template atomic<std::uint64_t> unrecorded_failures_;
 
   // Writer-only state, under mutex_.
   alignas(cache_line) typename A::mutex mutex_;
   std::vector<snapshot*> retired_;
+  std::size_t retired_bytes_ = 0;  // the footprints of retired_
+  std::size_t kept_count_ = 0;     // retired_.size() after the last scan
+  std::size_t kept_bytes_ = 0;     // retired_bytes_ after the last scan
   std::vector<const void*> hazards_;
 };
 

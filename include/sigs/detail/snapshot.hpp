@@ -23,34 +23,45 @@
 
 #include <sigs/detail/atomics.hpp>
 #include <sigs/detail/listener_entry.hpp>
+#include <sigs/detail/modes.hpp>
 #include <sigs/detail/port.hpp>
 #include <sigs/listener.hpp>
 
 namespace sigs::detail {
 
-template <class A, class T>
-struct snapshot {
-  using entry_t = entry<A, T>;
-  using error_handler = std::function<void(const listener_error&)>;
+/// What a snapshot of a sync signal carries for pins: nothing.
+template <class A, snapshot_pins Pins>
+struct pin_counts {};
 
-  snapshot() {
+/// The async emissions pinning a snapshot (signal_core::hold()): pins - unpins. Two counts
+/// on two lines: emitters add pins and workers add unpins, so neither side's RMW takes a
+/// line the other side writes, and neither writes the header, which both read.
+template <class A>
+struct pin_counts<A, snapshot_pins::counted> {
+  pin_counts() {
     pins.store(0, std::memory_order_relaxed);    // published by CORE-P1
     unpins.store(0, std::memory_order_relaxed);  // published by CORE-P1
   }
+  alignas(cache_line) typename A::template atomic<std::size_t> pins;
+  alignas(cache_line) typename A::template atomic<std::size_t> unpins;
+};
+
+template <class A, class T, snapshot_pins Pins = snapshot_pins::none>
+struct alignas(cache_line) snapshot {
+  using entry_t = entry<A, T>;
+  using error_handler = std::function<void(const listener_error&)>;
+
+  snapshot() = default;
   // A var, not a plain member, so that the model checker sees every read of the header:
   // a worker's read not ordered before the snapshot's free (CORE-K3/K4) is a data race
   // on it there. In production it is a plain std::size_t.
   typename A::template var<std::size_t> size_;
   std::shared_ptr<const error_handler> handler;
-  snapshot* garbage_next = nullptr;  // links freed snapshots awaiting deallocation (garbage)
-  void* block = nullptr;             // the allocation it was placed in (make)
-  std::size_t capacity = 0;          // entry slots allocated; size() <= capacity
-  std::size_t index_mask = 0;        // key index slots - 1; 0: no index (no keyed entry)
-  // The async emissions pinning it (signal_core::hold()): pins - unpins. Two counts on two
-  // lines: emitters add pins and workers add unpins, so neither side's RMW takes a line the
-  // other side writes, and neither writes the header, which both read.
-  alignas(cache_line) typename A::template atomic<std::size_t> pins;
-  alignas(cache_line) typename A::template atomic<std::size_t> unpins;
+  snapshot* garbage_next = nullptr;                  // links freed snapshots awaiting deallocation (garbage)
+  void* block = nullptr;                             // the allocation it was placed in (make)
+  std::size_t capacity = 0;                          // entry slots allocated; size() <= capacity
+  std::size_t index_mask = 0;                        // key index slots - 1; 0: no index (no keyed entry)
+  [[no_unique_address]] pin_counts<A, Pins> pinned;  // async signals only
 
   // The destructor's store is what the model checker sees as the free (see size_).
   ~snapshot() { size_.store(0); }
@@ -62,12 +73,18 @@ struct snapshot {
   entry_t* const* begin() noexcept { return items(); }
   entry_t* const* end() noexcept { return items() + size(); }
 
+  /// The bytes its allocation takes (make()), for the writer's reclamation budget.
+  [[nodiscard]] std::size_t footprint() const noexcept {
+    const std::size_t index_slots = index_mask == 0 ? 0 : index_mask + 1;
+    return sizeof(snapshot) + (capacity + index_slots) * sizeof(entry_t*) + cache_line - 1;
+  }
+
   /// The key index's slots (index_mask + 1 of them), after the entry slots.
   entry_t** index() noexcept { return items() + capacity; }
 
   /// Adds a keyed entry to the index. Writer only, before publication.
   void index_insert(entry_t* e) noexcept {
-    std::size_t i = e->key_hash & index_mask;
+    std::size_t i = e->details_if_any()->key_hash & index_mask;  // a keyed entry has its details
     while (index()[i] != nullptr) i = (i + 1) & index_mask;
     index()[i] = e;
   }
@@ -77,7 +94,9 @@ struct snapshot {
     if (index_mask == 0) return nullptr;
     for (std::size_t i = h & index_mask;; i = (i + 1) & index_mask) {
       entry_t* e = index()[i];
-      if (e == nullptr || (e->key_hash == h && e->key == key)) return e;
+      if (e == nullptr) return nullptr;
+      const auto* d = e->details_if_any();  // a keyed entry has its details
+      if (d->key_hash == h && d->key == key) return e;
     }
   }
 
