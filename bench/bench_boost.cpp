@@ -54,6 +54,7 @@ void tail_boost(benchmark::State& state) {
   register_emit("boost_signals2", 1, emit_boost<1>);
   register_emit("boost_signals2", 10, emit_boost<10>);
   register_emit("boost_signals2", 100, emit_boost<100>);
+  register_emit("boost_signals2", 1000, emit_boost<1000>);
   register_writer("boost_signals2", writer_boost);
   register_memory("boost_signals2", 1000, memory_boost);
   register_tail("boost_signals2", writer_pace::none, tail_boost<writer_pace::none>);

@@ -7,6 +7,7 @@
 //   emit/<impl>/<listeners>/real_time/threads:<1|2>    items/s = emits/s summed over threads
 //   writer/<impl>/real_time                              items/s = add+remove pairs/s
 //   memory/<impl>/<listeners>                            bytes_per_listener (heap held)
+//   distinct/<impl>/1000/real_time                       1,000 distinct listener functions
 //
 // Times are wall-clock (UseRealTime): with CPU time, Google Benchmark divides the summed
 // items by the *summed* thread CPU time, and items_per_second would not add up over threads.
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "alloc_counter.hpp"
+#include "distinct_listeners.hpp"
 #include "listeners.hpp"
 
 namespace sigs_bench {
@@ -111,6 +113,12 @@ inline void register_emit(const std::string& impl, std::size_t listeners, void (
   auto* b = benchmark::RegisterBenchmark(name.c_str(), fn);
   b->UseRealTime()->ComputeStatistics("min", fastest)->Threads(1);
   if (two_threads) b->Threads(2);
+}
+
+/// distinct/<impl>/1000: one thread; `fn` emits on 1,000 distinct listeners (add_distinct).
+inline void register_distinct(const std::string& impl, void (*fn)(benchmark::State&)) {
+  const std::string name = "distinct/" + impl + "/" + std::to_string(distinct_count);
+  benchmark::RegisterBenchmark(name.c_str(), fn)->UseRealTime()->ComputeStatistics("min", fastest);
 }
 
 inline void register_writer(const std::string& impl, void (*fn)(benchmark::State&)) {

@@ -80,6 +80,17 @@ void emit_floor_fnptr(benchmark::State& state) {
   run_emit(state, N, [&](const int& v) { list.emit(v); });
 }
 
+void distinct_floor(benchmark::State& state) {
+  const function_list& list = shared_instance<function_list, distinct_count>([](std::size_t) {
+    auto l = std::make_unique<function_list>();
+    add_distinct([&](auto f) { l->emplace_back(std::move(f)); });
+    return l;
+  });
+  run_emit(state, distinct_count, [&](const int& v) {
+    for (const auto& f : list) f(v);
+  });
+}
+
 /// Writer floor: push_back one listener with an id, find it by id and erase it.
 void writer_floor(benchmark::State& state) {
   struct keyed {
@@ -124,6 +135,8 @@ void tail_floor(benchmark::State& state) {
   register_emit("floor", 1, emit_floor<1>);
   register_emit("floor", 10, emit_floor<10>);
   register_emit("floor", 100, emit_floor<100>);
+  register_emit("floor", 1000, emit_floor<1000>);
+  register_distinct("floor", distinct_floor);
   register_emit("floor_fnptr", 1, emit_floor_fnptr<1>);
   register_emit("floor_fnptr", 10, emit_floor_fnptr<10>);
   register_emit("floor_fnptr", 100, emit_floor_fnptr<100>);

@@ -25,6 +25,15 @@ void emit_sigcpp(benchmark::State& state) {
   run_emit(state, N, [&](const int& v) { sig.emit(v); });
 }
 
+void distinct_sigcpp(benchmark::State& state) {
+  sigcpp_signal& sig = shared_instance<sigcpp_signal, distinct_count>([](std::size_t) {
+    auto s = std::make_unique<sigcpp_signal>();
+    add_distinct([&](auto f) { s->connect(std::move(f)); });
+    return s;
+  });
+  run_emit(state, distinct_count, [&](const int& v) { sig.emit(v); });
+}
+
 void writer_sigcpp(benchmark::State& state) {
   sigcpp_signal sig;
   add_listeners(10, [&](auto f) { sig.connect(std::move(f)); });
@@ -55,6 +64,8 @@ void tail_sigcpp(benchmark::State& state) {
   register_emit("sigcpp", 1, emit_sigcpp<1>, /*two_threads=*/false);
   register_emit("sigcpp", 10, emit_sigcpp<10>, /*two_threads=*/false);
   register_emit("sigcpp", 100, emit_sigcpp<100>, /*two_threads=*/false);
+  register_emit("sigcpp", 1000, emit_sigcpp<1000>, /*two_threads=*/false);
+  register_distinct("sigcpp", distinct_sigcpp);
   register_writer("sigcpp", writer_sigcpp);
   register_memory("sigcpp", 1000, memory_sigcpp);
   register_tail("sigcpp", writer_pace::none, tail_sigcpp);

@@ -25,6 +25,15 @@ void emit_sigs(benchmark::State& state) {
   run_emit(state, N, [&](const int& v) { sig.emit(v); });
 }
 
+void distinct_sigs(benchmark::State& state) {
+  sigs_signal& sig = shared_instance<sigs_signal, distinct_count>([](std::size_t) {
+    auto s = std::make_unique<sigs_signal>();
+    add_distinct([&](auto f) { s->add_listener(std::move(f)); });
+    return s;
+  });
+  run_emit(state, distinct_count, [&](const int& v) { sig.emit(v); });
+}
+
 void writer_sigs(benchmark::State& state) {
   sigs_signal sig;
   add_listeners(10, [&](auto f) { sig.add_listener(std::move(f)); });
@@ -75,6 +84,8 @@ void tail_sigs(benchmark::State& state) {
   register_emit("sigs", 1, emit_sigs<1>);
   register_emit("sigs", 10, emit_sigs<10>);
   register_emit("sigs", 100, emit_sigs<100>);
+  register_emit("sigs", 1000, emit_sigs<1000>);
+  register_distinct("sigs", distinct_sigs);
   register_writer("sigs", writer_sigs);
   register_memory("sigs", 1000, memory_sigs);
   benchmark::RegisterBenchmark("keyed/sigs/has_key/10", keyed_sigs<10, false>);

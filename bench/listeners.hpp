@@ -77,7 +77,7 @@ constexpr std::uint64_t expected_per_emit(std::size_t n, int v) noexcept {
 template <class Add>
 void add_listeners(std::size_t n, Add&& add) {
   for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t slot = i;
+    const std::size_t slot = i % max_listeners;
     switch (i % listener_kinds) {
       case 0: add([slot](const int& v) noexcept { tls_tally.count[slot] += static_cast<std::uint64_t>(v); }); break;
       case 1: add([slot](const int& v) noexcept { tls_tally.count[slot] += static_cast<std::uint64_t>(v + 1); }); break;

@@ -15,6 +15,7 @@ inline constexpr std::size_t cache_line = 64;
 #define SIGS_LIKELY(x) __builtin_expect(!!(x), 1)
 #define SIGS_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define SIGS_COLD [[gnu::cold, gnu::noinline]]
+#define SIGS_PREFETCH(p) __builtin_prefetch(p)
 // The per-listener steps of emit: inlined into the loop even when the compiler judges
 // them too large (a call per listener costs more than the step itself). The coverage
 // build turns it off (SIGS_NO_FORCED_INLINE), so that each step's branches count once.
@@ -27,6 +28,7 @@ inline constexpr std::size_t cache_line = 64;
 #define SIGS_LIKELY(x) (x)
 #define SIGS_UNLIKELY(x) (x)
 #define SIGS_COLD
+#define SIGS_PREFETCH(p) ((void)(p))
 #define SIGS_ALWAYS_INLINE inline
 #endif
 

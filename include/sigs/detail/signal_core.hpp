@@ -434,6 +434,9 @@ class signal_core {
   }
 
  private:
+  /// How many listeners ahead emit_in() prefetches an entry.
+  static constexpr std::ptrdiff_t prefetch_distance = 4;
+
   template <on_failure OnFailure, ctx_check Check, fence_mode Fence>
   emit_return<OnFailure> emit_in(record& rec, const context& ctx, const T& value) {
     constexpr bool Try = OnFailure == on_failure::stop;
@@ -444,7 +447,12 @@ class signal_core {
     if (SIGS_UNLIKELY(metrics)) emits_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
     std::size_t called = 0;
     std::optional<failure> fail;
-    for (entry_t* e : *s) {
+    entry_t* const* const end = s->end();
+    for (entry_t* const* it = s->begin(); it != end; ++it) {
+      entry_t* e = *it;
+      // The entries are apart from the array: ask for one a few listeners ahead, so that a
+      // long list waits on no entry's first line (measured: distinct/sigs/1000).
+      if (end - it > prefetch_distance) SIGS_PREFETCH(it[prefetch_distance]);
       const run_status st = run_entry<Check, Fence>(fs.f, *e, ctx, value, metrics, fail);
       if (SIGS_LIKELY(st == run_status::ok)) {
         ++called;
