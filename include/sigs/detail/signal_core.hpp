@@ -400,7 +400,7 @@ class signal_core {
   /// workers, whose loop is not instantiated per mode.
   template <ctx_check Check>
   run_status run_entry_any(frame& f, entry_t& e, const context& ctx, const T& value, bool metrics,
-                           std::optional<failure>& fail) {
+                           std::optional<failure>& fail) requires(Pins == snapshot_pins::counted) {
     return domain_.asymmetric() ? run_entry<Check, fence_mode::asymmetric>(f, e, ctx, value, metrics, fail)
                                 : run_entry<Check, fence_mode::symmetric>(f, e, ctx, value, metrics, fail);
   }
@@ -512,7 +512,9 @@ class signal_core {
   }
 
   /// Counts a delivery-side statistic (async emissions count emits always).
-  void count_emit() noexcept { emits_.fetch_add(1, std::memory_order_relaxed); }  // relaxed: a statistic
+  void count_emit() noexcept requires(Pins == snapshot_pins::counted) {
+    emits_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+  }
 
   /// Passes a listener failure to the snapshot's error handler (if any).
   SIGS_COLD void report(snapshot* s, entry_t& e, std::error_code ec, const std::exception_ptr& ex) noexcept {
