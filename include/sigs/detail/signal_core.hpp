@@ -33,7 +33,7 @@
 // This header is written only against the atomics policy A, so models/ instantiates it
 // with Relacy. The public sync_signal / async_signal wrap it.
 //
-// Why over 600 lines: the writers, the emission loop, the removal wait and the
+// Why over 400 lines: the writers, the emission loop, the removal wait and the
 // reclamation all work on the same private state (head_, retired_, the writer mutex and
 // the counters) under the one protocol argued above. What stands alone is in headers of
 // its own: the entry (listener_entry.hpp), the listener traits (listener_traits.hpp)
