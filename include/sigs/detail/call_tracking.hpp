@@ -122,7 +122,8 @@ struct thread_calls {
     for (auto& c : running) c.store(0, std::memory_order_relaxed);  // relaxed: the child has one thread
     waiting_for.store(0, std::memory_order_relaxed);                // relaxed: as above
     deep_frames.store(0, std::memory_order_relaxed);                // relaxed: as above
-    on_release();                                                   // frames lived on stacks the child does not have
+    // Its frames lived on a stack the child does not have.
+    on_release();
   }
 };
 
