@@ -488,7 +488,10 @@ TEST(AsyncSignal, DrainFromAListenerRunByCallerRunsRefuses) {
     }
   });
   sig.emit(0);
-  sig.emit(1);  // queue_capacity reached: caller_runs runs it here, where drain() must refuse
+  {
+    sigs::testing::watchdog dog(std::chrono::seconds(30), "drain() inside a delivery of its own signal");
+    sig.emit(1);  // queue_capacity reached: caller_runs runs it here, where drain() must refuse
+  }
   g.open = true;
   EXPECT_FALSE(sig.drain());
   EXPECT_EQ(drained.load(), static_cast<int>(errc::would_deadlock));
