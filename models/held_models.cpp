@@ -2,7 +2,7 @@
 // hold() pins a snapshot with a count (CORE-K3/K4) so the emitter can drop its hazard; a
 // worker runs its entries later, announcing each call in its record (CALL-1) and
 // re-reading the state (CALL-2) against the removal's seq_cst CAS (CORE-K1). On the
-// production signal_core and hazard_domain, and async_signal's own delivery loop
+// production signal_core and signal_domain, and async_signal's own delivery loop
 // (async_delivery::run_listeners, what a solo task runs) with its unpin (release).
 //
 // The envelope shared by several task copies, and its finaliser, are envelope_models.cpp.

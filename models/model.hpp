@@ -2,7 +2,7 @@
 // Relacy policy, per-thread hazard records, Relacy-visible listener state, and main().
 //
 //   struct my_scenario : rl::test_suite<my_scenario, 2, expected_result(scenario::my_scenario)> {
-//     model_signal<2> sig;                   // the production signal_core + hazard_domain
+//     model_signal<2> sig;                   // the production signal_core + signal_domain
 //     thread_records<model_signal<2>::domain_t, 2, records::in_threads> recs{sig.domain};
 //     void thread(unsigned i) { decltype(recs)::scope r(recs, i); sig.emit(r, 1); }
 //   };

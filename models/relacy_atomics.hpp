@@ -4,11 +4,11 @@
 // waits only through a policy `A`. This header gives `A` the shape of
 // sigs::detail::std_atomics over Relacy's rl::atomic / rl::var / rl::mutex /
 // rl::condition_variable, so the model checker runs the *production* hazard.hpp,
-// signal_core.hpp, mpmc_queue.hpp, envelope.hpp, in_flight.hpp, completion.hpp, wake.hpp and
+// call_tracking.hpp, signal_core.hpp, mpmc_queue.hpp, envelope.hpp, in_flight.hpp, completion.hpp, wake.hpp and
 // pool_core.hpp, not a copy:
 //
 //   using core = sigs::detail::signal_core<relacy_atomics, int,
-//                                          sigs::detail::hazard_domain<relacy_atomics, 2>>;
+//                                          sigs::detail::signal_domain<relacy_atomics, 2>>;
 //
 // (models/mutants/common.hpp wraps the domain to pick the fence mode and the scan batch.)
 //
@@ -38,8 +38,8 @@
 //     kernel that does not honour the expedited command is outside the model. That fence
 //     synchronises every thread with every other at once, which is stronger than a barrier
 //     run on each CPU: a release that only matters when the barrier came *before* the
-//     releasing thread's accesses (the CALL-3 store of hazard.hpp in asymmetric mode) cannot
-//     be shown necessary here; it is argued in hazard.hpp instead.
+//     releasing thread's accesses (the CALL-3 store of call_tracking.hpp in asymmetric mode)
+//     cannot be shown necessary here; it is argued in call_tracking.hpp instead.
 //   - std::shared_ptr's reference counts (the snapshot's error handler) are real atomics
 //     Relacy does not see; races on them are invisible. The handler is shared by value
 //     between snapshots and only dropped under the writer mutex or after it.
@@ -115,6 +115,7 @@
 #include <sigs/completion.hpp>
 #include <sigs/detail/async_delivery.hpp>
 #include <sigs/detail/atomics.hpp>
+#include <sigs/detail/call_tracking.hpp>
 #include <sigs/detail/envelope.hpp>
 #include <sigs/detail/hazard.hpp>
 #include <sigs/detail/in_flight.hpp>

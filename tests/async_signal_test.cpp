@@ -4,6 +4,7 @@
 #include <sigs/sigs.hpp>
 
 #include <testing/pool_options.hpp>
+#include <testing/watchdog.hpp>
 
 #include <gtest/gtest.h>
 
@@ -487,10 +488,50 @@ TEST(AsyncSignal, DrainFromAListenerRunByCallerRunsRefuses) {
     }
   });
   sig.emit(0);
-  sig.emit(1);  // queue_capacity reached: caller_runs runs it here, where drain() must refuse
+  {
+    sigs::testing::watchdog dog(std::chrono::seconds(30), "drain() inside a delivery of its own signal");
+    sig.emit(1);  // queue_capacity reached: caller_runs runs it here, where drain() must refuse
+  }
   g.open = true;
   EXPECT_FALSE(sig.drain());
   EXPECT_EQ(drained.load(), static_cast<int>(errc::would_deadlock));
+}
+
+// As above, but drain() is called from a sync listener nested in the caller_runs listener,
+// more levels deep than a record has call words: the thread's frames still show the
+// delivery below. A drain() of another async signal there is not refused.
+TEST(AsyncSignal, DrainFromASyncListenerNestedInACallerRunsDeliveryRefuses) {
+  sigs::worker_pool pool({.threads = 1, .queue_capacity = 2});
+  async_signal<int> sig(on(pool, overflow_policy::caller_runs, 1));
+  async_signal<int> other(on(pool));
+  sigs::sync_signal<int> nested;
+  gate g;
+  std::atomic<int> drained{-1}, other_drained{-1};
+  const auto me = std::this_thread::get_id();
+  nested.add_listener([&](const int& depth) {
+    if (depth > 0) {
+      nested.emit(depth - 1);
+    } else {
+      drained = sig.drain().value();
+      other_drained = other.drain().value();
+    }
+  });
+  sig.add_listener([&](const int& v) {
+    if (v == 0) {
+      g.wait();  // holds the signal's one in-flight slot on the worker
+    } else if (std::this_thread::get_id() == me) {
+      nested.emit(12);
+    }
+  });
+  sig.emit(0);
+  {
+    sigs::testing::watchdog dog(std::chrono::seconds(30), "drain() inside a delivery of its own signal");
+    sig.emit(1);  // queue_capacity reached: caller_runs runs it here
+  }
+  g.open = true;
+  EXPECT_FALSE(sig.drain());
+  EXPECT_EQ(drained.load(), static_cast<int>(errc::would_deadlock));
+  EXPECT_EQ(other_drained.load(), 0);
 }
 
 TEST(AsyncSignal, EmitAndWaitFromAWorkerRunsInline) {

@@ -1,4 +1,4 @@
-// The production core (signal_core over hazard_domain) instantiated with `flaky_atomics`: a
+// The production core (signal_core over signal_domain) instantiated with `flaky_atomics`: a
 // std::atomic policy whose compare_exchange_weak fails spuriously on request, as the
 // standard allows and as LL/SC machines (ARM, POWER) really do, and which can run a hook
 // just before a CAS, to replay one chosen interleaving deterministically on one thread.
@@ -7,7 +7,7 @@
 //
 // The asymmetric-fence hooks forward to std_atomics, so the domain takes the same read path
 // as production, and BOTH_FENCES runs every test on both.
-#include <sigs/detail/hazard.hpp>
+#include <sigs/detail/call_tracking.hpp>
 #include <sigs/detail/signal_core.hpp>
 
 #include <gtest/gtest.h>
@@ -71,7 +71,7 @@ struct flaky_atomics {
   static void writer_barrier() noexcept { sigs::detail::std_atomics::writer_barrier(); }
 };
 
-using domain_t = sigs::detail::hazard_domain<flaky_atomics, 2>;
+using domain_t = sigs::detail::signal_domain<flaky_atomics, 2>;
 using core_t = sigs::detail::signal_core<flaky_atomics, int, domain_t>;
 using entry_t = core_t::entry_t;
 

@@ -1,5 +1,5 @@
-// The cycle search of a removal wait (hazard.hpp, "Cycles"), on one thread: a private
-// hazard domain whose records are set up by hand as other threads would leave them (each
+// The cycle search of a removal wait (call_tracking.hpp, "Cycles"), on one thread: a private
+// signal domain whose records are set up by hand as other threads would leave them (each
 // naming the listener it calls and the one it waits for), under an atomics policy that
 // runs a hook before a chosen object's loads, or at a waiter's yield. Two of its rules:
 //   - a cycle is refused only when seen twice in a row: one that is gone at the second look
@@ -7,7 +7,7 @@
 //   - the search follows a chain of waits to its end, however long (it keeps the first 64
 //     listeners on the stack, the rest on the heap).
 // Both read paths run (the test parameter allows the asymmetric fence where it works).
-#include <sigs/detail/hazard.hpp>
+#include <sigs/detail/call_tracking.hpp>
 
 #include <testing/hooked_atomics.hpp>
 
@@ -23,7 +23,7 @@ namespace {
 
 using sigs::testing::hooked_atomics;
 
-using domain = sigs::detail::hazard_domain<hooked_atomics, 2>;
+using domain = sigs::detail::signal_domain<hooked_atomics, 2>;
 using record = domain::record;
 
 class CycleSearch : public ::testing::TestWithParam<bool> {
@@ -50,7 +50,7 @@ TEST_P(CycleSearch, ACycleGoneAtTheSecondLookIsNotRefused) {
   constexpr std::uint64_t l1 = 1, l2 = 2;
   domain::frame f;
   domain::deep_count l1_deep{0}, l2_deep{0};
-  d.open_frame(self, f);
+  d.open_frame(self, f, nullptr);
   if (d.asymmetric()) {  // this thread is inside L1
     d.begin_call<sigs::detail::fence_mode::asymmetric>(f, l1, l1_deep);
   } else {
@@ -103,7 +103,7 @@ TEST_P(CycleSearch, ALongChainOfWaitsIsFollowedToItsEnd) {
     constexpr std::uint64_t l_self = 1;
     domain::frame f;
     domain::deep_count self_deep{0};
-    d.open_frame(self, f);
+    d.open_frame(self, f, nullptr);
     if (d.asymmetric()) {
       d.begin_call<sigs::detail::fence_mode::asymmetric>(f, l_self, self_deep);
     } else {

@@ -63,16 +63,6 @@
 
 namespace sigs {
 
-namespace detail {
-/// The async signals whose listeners the calling thread is running right now (innermost
-/// first): drain() must not wait for an emission its own caller is part of.
-struct delivery_mark {
-  const void* signal;
-  delivery_mark* prev;
-};
-inline thread_local delivery_mark* tls_delivering = nullptr;
-}  // namespace detail
-
 /// An asynchronous signal carrying payloads of type T (copied or moved into the emission).
 /// T must be copy- or move-constructible. Listeners, keys and removal work exactly as for
 /// sync_signal. All member functions are thread-safe. The destructor waits for every
@@ -395,44 +385,28 @@ class async_signal : public signal_base<T, detail::snapshot_pins::counted> {
     }
   }
 
-  /// True when the calling thread is running listeners of this signal right now.
+  /// True when the calling thread is running listeners of this signal right now: one of
+  /// the emission frames in its record is for this signal's core (run_listeners() opens
+  /// one around every delivery, on a worker or on the caller). A thread without a record
+  /// has run no listener.
   bool delivering_here() const noexcept {
-    for (const detail::delivery_mark* m = detail::tls_delivering; m; m = m->prev)
-      if (m->signal == this) return true;
-    return false;
+    const detail::default_domain::record* rec = detail::tls_record;
+    return rec != nullptr && detail::default_domain::emitting(*rec, &core_);
   }
-
-  /// Marks the calling thread as running listeners of this signal, for drain().
-  struct delivery_scope {
-    explicit delivery_scope(const void* signal) noexcept : mark{signal, detail::tls_delivering} {
-      detail::tls_delivering = &mark;
-    }
-    ~delivery_scope() { detail::tls_delivering = mark.prev; }
-    delivery_scope(const delivery_scope&) = delete;
-    delivery_scope& operator=(const delivery_scope&) = delete;
-    detail::delivery_mark mark;
-  };
 
   /// Runs listeners of `env` until none is left to claim, then (unless `release` is false)
   /// drops this copy's reference.
   void run(envelope& env, bool release = true) {
-    {
-      delivery_scope delivering(this);
-      delivery::run_copy(core_, detail::local_record(), env);
-    }
+    delivery::run_copy(core_, detail::local_record(), env);
     if (release) release_ref(env);
   }
 
   /// A solo task: runs every listener of its snapshot in order, then settles the emission.
   void run_solo(solo& s) {
     std::size_t next = 0;
-    outcome o;
-    {
-      delivery_scope delivering(this);
-      o = delivery::run_listeners(
-          core_, detail::local_record(), s.snap, detail::no_context, s.payload, nullptr, [&next] { return next++; },
-          [](std::error_code) {});
-    }
+    outcome o = delivery::run_listeners(
+        core_, detail::local_record(), s.snap, detail::no_context, s.payload, nullptr, [&next] { return next++; },
+        [](std::error_code) {});
     o.claimed = s.snap->size();  // every index, in order
     settle(s.snap, o, false);
   }

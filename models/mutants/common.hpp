@@ -9,7 +9,7 @@
 //     policy knows the operation, the order and the production function calling it, e.g.
 //     "the exchange in protect()" is the hazard publish (HP-H1);
 //   - through the Domain parameter of signal_core: a thin subclass of the production
-//     hazard_domain whose collect() or guard misbehaves;
+//     signal_domain whose collect(), guard or wait misbehaves;
 //   - for the completion, wake and pool models, through the state and count types they
 //     instantiate (completion_state<A>, in_flight_count<A>, wake_count<A> below): a thin
 //     subclass of the production in_flight_count / wake_count that hands unreserve() /
@@ -81,14 +81,14 @@ enum class scenario {
   pool_help_discarding,
 };
 
-/// The production hazard_domain with the models' settings: the fence mode chosen by the
-/// scenario, and a scan at every retirement. Production batches scans by 32 in asymmetric
+/// The production signal_domain (the hazard domain with call tracking) with the models'
+/// settings: the fence mode chosen by the scenario, and a scan at every retirement. Production batches scans by 32 in asymmetric
 /// mode (scan_batch()) because its writer barrier is a syscall; a batch only delays frees,
 /// so 1 is the strictest setting, and with 32 a small model would never free anything.
 template <class A, std::size_t Slots>
-class production_domain : public sigs::detail::hazard_domain<A, Slots> {
+class production_domain : public sigs::detail::signal_domain<A, Slots> {
  public:
-  explicit production_domain(bool asymmetric) : sigs::detail::hazard_domain<A, Slots>(asymmetric) {}
+  explicit production_domain(bool asymmetric) : sigs::detail::signal_domain<A, Slots>(asymmetric) {}
   [[nodiscard]] std::size_t scan_batch() const noexcept { return 1; }
 };
 

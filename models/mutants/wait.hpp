@@ -124,7 +124,7 @@ class wait_per_snapshot_domain : public production_domain<A, Slots> {
         if (this->asymmetric()) A::writer_barrier();
       }
       bool busy = false;
-      for (auto* r = this->head_.load(std::memory_order_seq_cst); r; r = r->next) {
+      for (auto* r = this->scan_head(); r; r = r->next) {
         if (r == &self) continue;
         for (auto& c : r->running) busy = busy || c.load(std::memory_order_seq_cst) != 0;
       }

@@ -6,8 +6,9 @@
 // a pool task. This header holds the parts of that path that run on the pool's threads:
 //
 //   run_listeners()   the loop that runs a held snapshot's listeners, each call announced
-//                     in the thread's hazard record (what remove_listener_and_wait waits
-//                     for), each failure reported;
+//                     in a frame of the thread's record (what remove_listener_and_wait
+//                     waits for, and what drain() asks: call_tracking.hpp), each failure
+//                     reported;
 //   envelope          the emission's shared state: the lock-free tally (envelope.hpp), the
 //                     payload, the context, the completion, the first drop reason;
 //   run_copy()        one task copy's work: claim listeners until none is left, add its
@@ -111,8 +112,9 @@ struct async_delivery {
   static delivery_outcome run_listeners(Core& core, record& rec, snapshot* snap, const context& ctx, const T& payload,
                                         completion_type* done, Claim claim, OnDrop on_drop) {
     // The hold keeps the snapshot alive; run_entry announces each call in this thread's
-    // record, which is what remove_listener_and_wait waits on.
-    typename Core::frame_scope fs(core.domain(), rec);
+    // record, which is what remove_listener_and_wait waits on. The frame also marks this
+    // thread as running core's listeners, for async_signal::drain() (emitting()).
+    typename Core::frame_scope fs(core.domain(), rec, &core);
     const bool metrics = core.metrics_enabled();
     const bool checked = ctx.can_be_canceled();
     const std::size_t n = snap->size();

@@ -10,7 +10,8 @@
 //                                    (in_flight.hpp, completion.hpp)
 //   A::yield()                       called in every spin or wait loop
 //   A::wait(atomic<uint32_t>&, old)  blocks while the value is `old` (a futex wait; may
-//                                    return spuriously), hazard.hpp and the entry's error lock
+//                                    return spuriously), call_tracking.hpp and the entry's
+//                                    error lock
 //   A::notify_all(atomic<uint32_t>&) wakes every A::wait on that atomic
 //   A::fence(std::memory_order)      std::atomic_thread_fence (wake.hpp)
 // and, optionally (hazard.hpp checks with `requires`), the asymmetric-fence hooks:

@@ -134,7 +134,7 @@ struct entry {
   entry& operator=(const entry&) = delete;
 
   typename A::template atomic<std::uint32_t> state;
-  typename A::template atomic<std::uint32_t> deep_calls;  // calls made past the slot stack (hazard.hpp)
+  typename A::template atomic<std::uint32_t> deep_calls;  // calls made past the slot stack (call_tracking.hpp)
   invoke_fn invoke;
   std::uint64_t id;
   typename A::template atomic<details_t*> details;  // null until needed (entry_details)

@@ -15,10 +15,10 @@
 //              them (a plain count, touched only under mutex_) and destroyed, outside the
 //              lock, with the last snapshot.
 //
-// Memory orders, labelled as in hazard.hpp:
+// Memory orders, labelled as in hazard.hpp and call_tracking.hpp:
 //   (CORE-P1) head_.store(seq_cst) publishes a snapshot: release for its contents and the
 //             entries' construction (read by HP-H2's acquire), seq_cst for the scan argument.
-//   (CORE-K1) the removal's state CAS (seq_cst): the WAIT-1 of hazard.hpp's call protocol
+//   (CORE-K1) the removal's state CAS (seq_cst): the WAIT-1 of call_tracking.hpp's call protocol
 //             (seq_cst for the deep calls' Dekker there).
 //   (CORE-K2) a once-listener's claim CAS (acq_rel): orders the claimer's CALL-1 before a
 //             waiter that reads `fired` (kill()'s failed CAS, or CORE-K5's acquire load).
@@ -74,8 +74,9 @@
 
 namespace sigs::detail {
 
-/// The copy-on-write listener list. `Domain` is a hazard_domain over the same policy.
-/// `Pins`: whether snapshots can be held past their hazard (hold(), async signals only).
+/// The copy-on-write listener list. `Domain` is a signal_domain (call_tracking.hpp) over
+/// the same policy. `Pins`: whether snapshots can be held past their hazard (hold(),
+/// async signals only).
 template <class A, class T, class Domain, snapshot_pins Pins = snapshot_pins::none>
 class signal_core {
  public:
@@ -356,7 +357,7 @@ class signal_core {
   /// Runs `e` if it is alive, claiming it first if it is a once-entry, in frame `f`. On
   /// `failed`, `fail` says why (with the exception for a throw); on `stopped`,
   /// `fail->error` is the context's error and the entry was not started (nor claimed).
-  /// The call is announced in the thread's record first (hazard.hpp, CALL-1), so that
+  /// The call is announced in the thread's record first (call_tracking.hpp, CALL-1), so that
   /// remove_and_wait sees it, and the state is read after that (CALL-2). `Fence` is the
   /// domain's mode (asymmetric()), fixed per emission by the caller.
   template <ctx_check Check, fence_mode Fence>
@@ -369,7 +370,7 @@ class signal_core {
       }
     }
     domain_.template begin_call<Fence>(f, e.id, e.deep_calls);
-    // (CALL-2) see hazard.hpp: after CALL-1 and CALL-4; the state guards no data (the entry
+    // (CALL-2) see call_tracking.hpp: after CALL-1 and CALL-4; the state guards no data (the entry
     // was published with the snapshot, CORE-P1/HP-H2).
     std::uint32_t st = e.state.load(Domain::validate_order(f));
     if (SIGS_UNLIKELY(st != state_live)) {
@@ -442,7 +443,7 @@ class signal_core {
     constexpr bool Try = OnFailure == on_failure::stop;
     typename Domain::guard g(domain_, rec);
     snapshot* s = g.template protect<snapshot>(head_, overflow_);
-    frame_scope fs(domain_, rec);
+    frame_scope fs(domain_, rec, this);
     const bool metrics = metrics_enabled();
     if (SIGS_UNLIKELY(metrics)) emits_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
     std::size_t called = 0;
@@ -528,9 +529,12 @@ class signal_core {
 
   [[nodiscard]] Domain& domain() const noexcept { return domain_; }
 
-  /// One emission's frame of listener calls on the calling thread (hazard.hpp).
+  /// One emission's frame of listener calls on the calling thread (call_tracking.hpp), for
+  /// the signal `source` (a signal_core).
   struct frame_scope {
-    frame_scope(Domain& d, record& r) noexcept : domain(d), rec(r) { domain.open_frame(rec, f); }
+    frame_scope(Domain& d, record& r, const void* source) noexcept : domain(d), rec(r) {
+      domain.open_frame(rec, f, source);
+    }
     ~frame_scope() { domain.close_frame(rec, f); }
     frame_scope(const frame_scope&) = delete;
     frame_scope& operator=(const frame_scope&) = delete;
@@ -628,7 +632,7 @@ class signal_core {
   bool kill(entry_t* e) noexcept {
     std::uint32_t st = e->state.load(std::memory_order_relaxed);  // relaxed: the CAS decides
     while (is_alive(st)) {
-      // (CORE-K1) seq_cst: the WAIT-1 of hazard.hpp; against a deep call's seq_cst CALL-2 in
+      // (CORE-K1) seq_cst: the WAIT-1 of call_tracking.hpp; against a deep call's seq_cst CALL-2 in
       // the total order. Failure seq_cst too: a CAS that reads `fired` must be ordered after
       // the claimer's CALL-1 (CORE-K2 is its release).
       if (e->state.compare_exchange_weak(st, state_removed, std::memory_order_seq_cst, std::memory_order_seq_cst)) {

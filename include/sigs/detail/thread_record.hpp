@@ -1,8 +1,8 @@
-// sigs/detail/thread_record.hpp — the production hazard domain and each thread's record.
+// sigs/detail/thread_record.hpp — the production signal domain and each thread's record.
 //
-// Production uses one process-wide hazard domain for every signal. Each thread takes a
-// record from it on its first emission and hands it back when the thread exits. The fast
-// path is one thread-local load.
+// Production uses one process-wide domain (hazard pointers and call words,
+// call_tracking.hpp) for every signal. Each thread takes a record from it on its first
+// emission and hands it back when the thread exits. The fast path is one thread-local load.
 //
 // Where records come from. The domain is built with `preallocated_records` free records,
 // so the first threads take one without allocating; a thread allocates a record only when
@@ -23,7 +23,7 @@
 #pragma once
 
 #include <sigs/detail/atomics.hpp>
-#include <sigs/detail/hazard.hpp>
+#include <sigs/detail/call_tracking.hpp>
 #include <sigs/detail/port.hpp>
 
 namespace sigs::detail {
@@ -35,7 +35,7 @@ inline constexpr std::size_t default_hazard_slots = 8;
 /// at once take theirs without allocating.
 inline constexpr std::size_t preallocated_records = 64;
 
-using default_domain = hazard_domain<std_atomics, default_hazard_slots>;
+using default_domain = signal_domain<std_atomics, default_hazard_slots>;
 
 /// The process-wide domain. Never destroyed: threads may still emit during static
 /// destruction, and it stays reachable, so LeakSanitizer does not report it.
@@ -48,7 +48,7 @@ inline thread_local default_domain::record* tls_record = nullptr;
 /// Throws std::bad_alloc when every record is held and a new one cannot be allocated.
 default_domain::record& acquire_thread_record();
 
-/// The calling thread's hazard record.
+/// The calling thread's record (its hazards and its call words), taken on first use.
 inline default_domain::record& local_record() {
   default_domain::record* r = tls_record;
   if (SIGS_LIKELY(r != nullptr)) return *r;

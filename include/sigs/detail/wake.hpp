@@ -26,7 +26,7 @@
 // The labels used in the memory-order comments (every label: docs/verification.md):
 //   (SLEEP-W1) wake_one(): A::fence(seq_cst)     pairs with SLEEP-W2
 //   (SLEEP-W2) sleep(): A::fence(seq_cst)        pairs with SLEEP-W1
-// (SLEEP-, not WAKE-: WAKE-1 is hazard.hpp's wake of removal waiters.)
+// (SLEEP-, not WAKE-: WAKE-1 is call_tracking.hpp's wake of removal waiters.)
 //
 // pool_core.hpp uses two: sleepers_ ((POOL-F1)/(POOL-F2): a producer's push against a
 // worker about to sleep) and space_waiters_ ((POOL-F3)/(POOL-F4): a worker's pop against a
