@@ -5,9 +5,10 @@ Usage: summarize.py RESULTS.json [--plot DIR]
 
 Reads the Google Benchmark JSON written with --benchmark_repetitions=N and
 --benchmark_report_aggregates_only=true and prints, from the *_median aggregates:
-  1. emit: ns per emit with one thread, at 1/10/100 listeners, and the 2-thread/1-thread
+  1. emit: ns per emit with one thread, at 1/10/100/1000 listeners, and the 2-thread/1-thread
      ratio of items/s (2.0 is perfect scaling) — the layout of docs/benchmarks.md —
-     then the same from the fastest repetition (the "min" statistic), when present;
+     then the same from the fastest repetition (the "min" statistic), when present; 1,000
+     distinct listener functions (distinct/*); sigs against its emit targets;
   2. emit in detail: items/s for 1 and 2 threads, the ratio, and allocations per emit;
   3. ratios between implementations at one thread (sigs/floor, boost/sigs, ...);
   4. writer: ns per add+remove with 10 listeners present, allocations per add+remove;
@@ -31,7 +32,7 @@ import re
 import sys
 
 IMPLS = ["floor", "floor_fnptr", "sigs", "boost_signals2", "sigcpp"]
-COUNTS = [1, 10, 100]
+COUNTS = [1, 10, 100, 1000]
 UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
 EMIT_RE = re.compile(r"^emit/([^/]+)/(\d+)/.*threads:(\d+)$")
@@ -44,6 +45,7 @@ ASYNC_TARGET_CALLS = 2e6   # listener calls/s through a 2-thread pool (goal 10 M
 ASYNC_GOAL_CALLS = 10e6
 ASYNC_TARGET_ALLOCS = 1.0  # allocations per async emit (goal 0 in steady state)
 WRITER_RE = re.compile(r"^writer/([^/]+)(/.*)?$")
+DISTINCT_RE = re.compile(r"^distinct/([^/]+)/(\d+)(/.*)?$")
 MEMORY_RE = re.compile(r"^memory/([^/]+)/(\d+)(/.*)?$")
 MEMORY_TARGET = 96  # bytes per capture-less listener, all included (docs/benchmarks.md)
 TAIL_RE = re.compile(r"^tail/([^/]+)/([a-z_]+)(/.*)?$")
@@ -84,6 +86,12 @@ def load_tail(path):
     keys = ("p50_ns", "p99_ns", "p999_ns", "max_ns", "writer_pairs_per_s")
     return {(m.group(1), m.group(2)): {k: b.get(k) for k in keys}
             for m, b in load_cases(path, TAIL_RE) if "p50_ns" in b}
+
+
+def load_distinct(path):
+    """distinct/<impl>/1000: {impl: median real ns per emit}."""
+    return {m.group(1): b["real_time"] * UNIT_NS.get(b.get("time_unit", "ns"), 1.0)
+            for m, b in load_cases(path, DISTINCT_RE)}
 
 
 def load_memory(path):
@@ -214,12 +222,60 @@ def scaling(emit, impl, n):
     return two["ips"] / one["ips"]
 
 
+def count_header(first):
+    """A table header: `first`, then one column per listener count."""
+    return f"| {first} | " + " | ".join("1 listener" if n == 1 else str(n) for n in COUNTS) + " |"
+
+
+EMIT_TARGET_PLUS_NS = 2.0   # sigs at 1 listener: within the floor + 2 ns
+EMIT_TARGET_RATIO = 1.15    # sigs at 10/100/1000 listeners: within 1.15x the floor
+DISTINCT_TARGET_RATIO = 1.5  # sigs with 1,000 distinct listener functions: within 1.5x
+SCALING_TARGET = 1.9        # sigs with two emitting threads: at least 1.9x one thread
+
+
+def print_emit_targets(emit, distinct):
+    """sigs against the emit targets of docs/benchmarks.md, met or not."""
+    if ns_of(emit, "sigs", 1) is None or ns_of(emit, "floor", 1) is None:
+        return
+    print("sigs against the emit targets (medians, 1 thread unless said):")
+    print()
+    s1, f1 = ns_of(emit, "sigs", 1), ns_of(emit, "floor", 1)
+    print(f"- 1 listener: {s1:.2f} ns, floor {f1:.2f} ns, floor + {s1 - f1:.2f} ns "
+          f"(target + {EMIT_TARGET_PLUS_NS:.0f}): {'met' if s1 - f1 <= EMIT_TARGET_PLUS_NS else 'not met'}")
+    for n in COUNTS[1:]:
+        s, f = ns_of(emit, "sigs", n), ns_of(emit, "floor", n)
+        if s and f:
+            print(f"- {n} listeners: {s / f:.2f}x the floor (target {EMIT_TARGET_RATIO}x): "
+                  f"{'met' if s / f <= EMIT_TARGET_RATIO else 'not met'}")
+    if "sigs" in distinct and "floor" in distinct:
+        r = distinct["sigs"] / distinct["floor"]
+        print(f"- 1,000 distinct functions: {r:.2f}x the floor (target {DISTINCT_TARGET_RATIO}x): "
+              f"{'met' if r <= DISTINCT_TARGET_RATIO else 'not met'}")
+    sc = [(n, scaling(emit, "sigs", n)) for n in COUNTS]
+    sc = [(n, x) for n, x in sc if x is not None]
+    if sc:
+        print("- two threads over one: " + ", ".join(f"{x:.2f} at {n}" for n, x in sc) +
+              f" (target {SCALING_TARGET}): {'met' if min(x for _, x in sc) >= SCALING_TARGET else 'not met'}")
+    print()
+
+
+def print_distinct(distinct):
+    """distinct/*: ns per emit of 1,000 distinct listener functions."""
+    print("1,000 distinct listener functions (distinct/*), median ns per emit, 1 thread:")
+    print()
+    print("| impl | ns per emit | / floor |")
+    print("| --- | ---: | ---: |")
+    for impl in [i for i in IMPLS if i in distinct] + sorted(set(distinct) - set(IMPLS)):
+        print(f"| {impl} | {fmt_ns(distinct[impl])} | {fmt_ratio(distinct[impl], distinct.get('floor'))} |")
+    print()
+
+
 def print_emit(emit, impls):
     """The sync emit tables (sections 1-3 of the module docstring)."""
     print("Emit, median ns per emit with 1 thread; 2-thr = items/s with 2 threads ÷ items/s with 1.")
     print()
-    print("| impl | 1 listener | 10 | 100 | 2-thr (1 / 10 / 100) |")
-    print("| --- | ---: | ---: | ---: | --- |")
+    print(count_header("impl") + " 2-thr (" + " / ".join(str(n) for n in COUNTS) + ") |")
+    print("| --- |" + " ---: |" * len(COUNTS) + " --- |")
     for impl in impls:
         cells = [fmt_ns(ns_of(emit, impl, n)) for n in COUNTS]
         sc = [scaling(emit, impl, n) for n in COUNTS]
@@ -231,8 +287,8 @@ def print_emit(emit, impls):
         print("Emit, fastest repetition (least disturbed by other load): ns per emit with 1 thread; "
               "2-thr from the fastest 1- and 2-thread repetitions.")
         print()
-        print("| impl | 1 listener | 10 | 100 | 2-thr (1 / 10 / 100) |")
-        print("| --- | ---: | ---: | ---: | --- |")
+        print(count_header("impl") + " 2-thr (" + " / ".join(str(n) for n in COUNTS) + ") |")
+        print("| --- |" + " ---: |" * len(COUNTS) + " --- |")
         for impl in impls:
             cells, sc = [], []
             for n in COUNTS:
@@ -268,8 +324,8 @@ def print_emit(emit, impls):
     if pairs:
         print("Ratios of median ns per emit, 1 thread (below 1 means the first is faster):")
         print()
-        print("| ratio | 1 listener | 10 | 100 |")
-        print("| --- | ---: | ---: | ---: |")
+        print(count_header("ratio"))
+        print("| --- |" + " ---: |" * len(COUNTS))
         for a, b in pairs:
             print(f"| {a} / {b} | " + " | ".join(
                 fmt_ratio(ns_of(emit, a, n), ns_of(emit, b, n)) for n in COUNTS) + " |")
@@ -506,8 +562,13 @@ def main(argv):
           f"{context.get('num_cpus', '?')} CPUs at {context.get('mhz_per_cpu', '?')} MHz, "
           f"date {context.get('date', '?')}")
     print()
+    distinct = load_distinct(argv[1])
     if emit:
         print_emit(emit, impls)
+    if distinct:
+        print_distinct(distinct)
+    if emit:
+        print_emit_targets(emit, distinct)
     if writer:
         print("Writer: one add and one remove with 10 listeners present (medians):")
         print()
