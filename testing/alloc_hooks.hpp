@@ -59,7 +59,9 @@ inline constinit thread_local long long live_bytes_here = 0;
 namespace detail {
 
 /// What the allocator holds for block `p`: its usable size and the chunk header.
-inline long long held(void* p) noexcept { return static_cast<long long>(malloc_usable_size(p) + sizeof(std::size_t)); }
+inline long long held(void* p) noexcept {
+  return static_cast<long long>(malloc_usable_size(p)) + static_cast<long long>(sizeof(std::size_t));
+}
 
 inline void* counted(void* p) noexcept {
   if (count_bytes_here && p != nullptr) live_bytes_here += held(p);

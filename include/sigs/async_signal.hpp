@@ -202,18 +202,11 @@ class async_signal : public signal_base<T, detail::snapshot_pins::counted> {
   /// One emission (detail::async_delivery::envelope: the lock-free tally, payload,
   /// context, completion, first drop reason) and the signal it belongs to. Recycled
   /// through cache_.
-  struct envelope : delivery::envelope {
-    explicit envelope(async_signal* o) : owner(o) {}
-    async_signal* owner;
-  };
+  struct envelope;
 
   /// The pool task: one copy of an envelope. Several copies let the listeners of one
   /// emission run on several workers; each claims listeners until none is left.
-  struct deliver {
-    envelope* env;
-    void operator()() const { env->owner->run(*env); }
-    void discard() noexcept { env->owner->release_ref(*env); }
-  };
+  struct deliver;
 
   /// The pool task of an emission that has no context, no completion and a single copy
   /// (one listener, or no second idle worker to spread it over). The snapshot and the
@@ -222,100 +215,19 @@ class async_signal : public signal_base<T, detail::snapshot_pins::counted> {
   /// that fits the task's inline buffer (so nothing of it outlives the emission's end,
   /// as with an envelope, whose payload is destroyed before drain() can return); any other
   /// payload takes the envelope path.
-  struct solo {
-    async_signal* owner;
-    snapshot* snap;
-    T payload;
-    bool rejected = false;  // set by a try_emit whose push failed, before it drops the task
-    void operator()() { owner->run_solo(*this); }
-    void discard() noexcept { owner->settle(snap, {}, rejected); }
-  };
-  static constexpr bool solo_inline = std::is_trivially_copyable_v<T> && worker_pool::task::stored_inline<solo>;
+  struct solo;
+
+  /// Whether a plain emission may travel as a solo task.
+  static constexpr bool solo_inline() noexcept;
 
   /// Undoes what submit() took (the in-flight count, then the snapshot pin) when building
   /// the emission throws, so drain() does not wait for an emission that never existed.
-  struct unwind {
-    async_signal* self;
-    bool on_caller;
-    snapshot* snap = nullptr;
-    bool armed = true;
-    ~unwind() {
-      if (!armed) return;
-      if (snap) core_type::release(snap);
-      self->unreserve(on_caller);
-    }
-  };
+  struct unwind;
 
+  /// Every emit of this signal: queues (or, by the overflow policy, runs here or refuses)
+  /// one emission of `payload`, as `m` says.
   template <class P>
-  std::error_code submit(const context& ctx, P&& payload, std::shared_ptr<detail::completion_state> done, mode m) {
-    const bool try_only = m == mode::try_only;
-    if (ctx.can_be_canceled()) {
-      if (std::error_code ec = ctx.error()) return refuse(ec, try_only, done);
-    }
-    bool run_here = m == mode::inline_run;
-    // Runs here because queue_capacity is reached: in flight, but not against the capacity,
-    // which bounds the emissions queued on or running on the pool (docs/decisions.md).
-    bool on_caller = false;
-    if (!reserve()) {
-      if (try_only || policy_ == overflow_policy::reject) return refuse(errc::backpressure, try_only, done);
-      if (policy_ == overflow_policy::caller_runs || pool_.on_worker_thread()) {
-        // caller_runs; or block on one of our own workers, where waiting for room could
-        // wait for itself, and queueing would exceed the capacity.
-        in_flight_.reserve_on_caller();
-        run_here = on_caller = true;
-      } else if (std::error_code ec = wait_reserve(ctx)) {
-        return refuse(ec, false, done);
-      }
-    }
-    unwind taken{this, on_caller};
-    snapshot* snap = taken.snap = core_.hold(detail::local_record());
-    const std::size_t n = snap->size();
-    // Read before the push: the worker that takes the first copy still counts as idle.
-    const std::size_t idle = n > 1 && !run_here ? pool_.idle_workers() : 0;
-    if constexpr (solo_inline) {
-      // Only for an emission bound for the pool: a solo task's end (settle()) counts it out
-      // of the pool's share; an envelope remembers which share it came from.
-      if (&ctx == &detail::no_context && !done && n != 0 && idle < 2 && !run_here) {
-        worker_pool::task t = solo{this, snap, T(std::forward<P>(payload))};
-        taken.armed = false;  // the task owns the pin and the count now
-        return submit_solo(t, try_only);
-      }
-    }
-    envelope* env = nullptr;
-    if (!cache_.try_pop(env)) env = new envelope(this);
-    try {
-      env->payload.emplace(std::forward<P>(payload));
-    } catch (...) {
-      recycle(env);
-      throw;
-    }
-    taken.armed = false;
-    env->prepare(snap, ctx, std::move(done), on_caller);
-
-    std::error_code result;
-    if (n != 0) {
-      if (run_here) {
-        run(*env, false);
-      } else {
-        env->add_ref();
-        worker_pool::task t = deliver{env};
-        std::error_code ec;
-        switch (push_first(t, ctx, try_only, ec)) {
-          case first_push::queued: add_helpers(*env, idle); break;
-          case first_push::ran_here: break;  // ran the envelope here, dropped that copy's reference
-          case first_push::refused:
-            env->note_drop(ec);  // before any copy exists: the emitter alone
-            env->rejected = try_only;
-            result = try_only ? ec : std::error_code{};
-            t.discard();  // drops that copy's reference; the last drop counts the listeners dropped
-            break;
-        }
-      }
-    }
-    if (!env->rejected) core_.count_emit();
-    release_ref(*env);
-    return result;
-  }
+  std::error_code submit(const context& ctx, P&& payload, std::shared_ptr<detail::completion_state> done, mode m);
 
   enum class first_push { queued, ran_here, refused };
 
@@ -323,51 +235,15 @@ class async_signal : public signal_base<T, detail::snapshot_pins::counted> {
   /// that waits for room (block). A full queue under caller_runs, or block on one of our
   /// own workers (would_deadlock), runs it here instead. Refused: `why` says why, and the
   /// task is still the caller's, neither run nor dropped.
-  first_push push_first(worker_pool::task& t, const context& ctx, bool try_only, std::error_code& why) {
-    why = (try_only || policy_ != overflow_policy::block) ? pool_.try_submit(t) : pool_.submit(t, ctx);
-    if (!why) return first_push::queued;
-    if ((why == errc::backpressure && !try_only && policy_ == overflow_policy::caller_runs) ||
-        why == errc::would_deadlock) {
-      t.run();
-      return first_push::ran_here;
-    }
-    return first_push::refused;
-  }
+  first_push push_first(worker_pool::task& t, const context& ctx, bool try_only, std::error_code& why);
 
   /// Queues a solo task (or runs it here when the policy says so, or drops it) as submit()
   /// does an envelope's first copy. The task holds the emission's snapshot pin and
   /// in-flight count.
-  std::error_code submit_solo(worker_pool::task& t, bool try_only) {
-    std::error_code ec;
-    if (push_first(t, detail::no_context, try_only, ec) == first_push::refused) {
-      if (try_only) {
-        t.target<solo>()->rejected = true;  // counted in stats().rejected, not as an emission
-        t.discard();
-        return ec;
-      }
-      t.discard();  // counts the listeners dropped
-    }
-    core_.count_emit();
-    return {};
-  }
+  std::error_code submit_solo(worker_pool::task& t, bool try_only);
 
   /// A refused emission that never got an envelope: count it, finish its completion.
-  std::error_code refuse(std::error_code why, bool try_only, const std::shared_ptr<detail::completion_state>& done) {
-    if (try_only) {
-      rejected_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-      return why;
-    }
-    core_.count_emit();
-    // The listeners of the current snapshot, as a queued emission counts them: a fired
-    // once-listener stays in it (as skipped) until the next write. size() would leave it
-    // out, and two emissions with the same listeners would account differently.
-    snapshot* snap = core_.hold(detail::local_record());
-    const std::uint64_t n = snap->size();
-    core_type::release(snap);
-    dropped_.fetch_add(n, std::memory_order_relaxed);  // relaxed: a statistic
-    if (done) done->finish(0, n, 0, why);
-    return {};
-  }
+  std::error_code refuse(std::error_code why, bool try_only, const std::shared_ptr<detail::completion_state>& done);
 
   /// Pushes more copies of the envelope so that its listeners run on several workers: one
   /// per worker that was idle before the first copy was pushed, minus the one that takes
@@ -375,83 +251,36 @@ class async_signal : public signal_base<T, detail::snapshot_pins::counted> {
   /// runs whole emissions, and the workers do not contend on one claim counter (measured:
   /// 1.5x the throughput of always spreading, docs/benchmarks.md). A copy the queue
   /// refuses is simply not needed: the others claim its share.
-  void add_helpers(envelope& env, std::size_t idle_workers) {
-    const std::size_t want = std::min<std::size_t>(env.snap->size(), idle_workers);
-    for (std::size_t i = 1; i < want; ++i) {
-      if (env.next.load(std::memory_order_relaxed) >= env.snap->size()) return;  // relaxed: a hint
-      env.add_ref();
-      worker_pool::task t = deliver{&env};
-      if (pool_.try_submit(t)) return;  // refused: t's destructor drops the reference
-    }
-  }
+  void add_helpers(envelope& env, std::size_t idle_workers);
 
   /// True when the calling thread is running listeners of this signal right now: one of
   /// the emission frames in its record is for this signal's core (run_listeners() opens
   /// one around every delivery, on a worker or on the caller). A thread without a record
   /// has run no listener.
-  bool delivering_here() const noexcept {
-    const detail::default_domain::record* rec = detail::tls_record;
-    return rec != nullptr && detail::default_domain::emitting(*rec, &core_);
-  }
+  bool delivering_here() const noexcept;
 
   /// Runs listeners of `env` until none is left to claim, then (unless `release` is false)
   /// drops this copy's reference.
-  void run(envelope& env, bool release = true) {
-    delivery::run_copy(core_, detail::local_record(), env);
-    if (release) release_ref(env);
-  }
+  void run(envelope& env, bool release = true);
 
   /// A solo task: runs every listener of its snapshot in order, then settles the emission.
-  void run_solo(solo& s) {
-    std::size_t next = 0;
-    outcome o = delivery::run_listeners(
-        core_, detail::local_record(), s.snap, detail::no_context, s.payload, nullptr, [&next] { return next++; },
-        [](std::error_code) {});
-    o.claimed = s.snap->size();  // every index, in order
-    settle(s.snap, o, false);
-  }
+  void run_solo(solo& s);
 
   /// (ENV-R1) acq_rel (envelope_tally::release_ref): each copy releases its counts; the last
   /// one acquires all of them, and ends the emission.
-  void release_ref(envelope& env) noexcept {
-    if (!env.release_ref()) return;
-    const bool on_caller = env.on_caller;
-    snapshot* snap = delivery::close(
-        env, [this](std::size_t n, const outcome& o, bool rejected) noexcept { return count_outcome(n, o, rejected); });
-    recycle(&env);
-    core_type::release(snap);
-    unreserve(on_caller);  // last: after it, drain() may return and this signal be destroyed
-  }
+  void release_ref(envelope& env) noexcept;
 
   /// Returns an envelope to the cache, or frees it when the cache is full.
-  void recycle(envelope* env) noexcept {
-    if (cache_.try_push(env) != detail::push_result::ok) delete env;
-  }
+  void recycle(envelope* env) noexcept;
 
   /// Counts a finished emission's outcome in stats() (the listeners of the n that `o` does
   /// not cover were never claimed: dropped), or one rejected try_emit. Returns the dropped
   /// total (0 when rejected).
-  std::uint64_t count_outcome(std::size_t n, const outcome& o, bool rejected) noexcept {
-    if (rejected) {
-      rejected_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-      return 0;
-    }
-    const std::uint64_t dropped = o.dropped + (n - o.claimed);
-    // relaxed: statistics. Zeros are not added: every RMW here takes a line that all
-    // workers share, and dropped/skipped are almost always zero.
-    if (o.delivered) delivered_.fetch_add(o.delivered, std::memory_order_relaxed);
-    if (dropped) dropped_.fetch_add(dropped, std::memory_order_relaxed);
-    if (o.skipped) skipped_.fetch_add(o.skipped, std::memory_order_relaxed);
-    return dropped;
-  }
+  std::uint64_t count_outcome(std::size_t n, const outcome& o, bool rejected) noexcept;
 
   /// Ends a solo emission: counts its outcome, unpins the snapshot and counts the emission
   /// out of the in-flight total.
-  void settle(snapshot* snap, const outcome& o, bool rejected) noexcept {
-    count_outcome(snap->size(), o, rejected);
-    core_type::release(snap);
-    unreserve();  // last: after it, drain() may return and this signal be destroyed
-  }
+  void settle(snapshot* snap, const outcome& o, bool rejected) noexcept;
 
   // ---- in-flight accounting (queue_capacity, drain) ------------------------------------
 
@@ -459,74 +288,25 @@ class async_signal : public signal_base<T, detail::snapshot_pins::counted> {
   // models/completion_models.cpp; the idle mutex and condition variable stay here.
 
   /// Counts one more emission in flight on the pool, unless queue_capacity is reached.
-  bool reserve() noexcept { return in_flight_.reserve(capacity_); }
+  bool reserve() noexcept;
 
   /// block policy at queue_capacity, not on one of the pool's workers: a few yields (room
   /// is usually made within a task's time), then a sleep on idle_cv_, woken by the finish
   /// that makes room (in_flight_count::wait_reserve: finishers lock and notify only while
   /// someone waits), by a stop request on the context, or at its deadline.
-  std::error_code wait_reserve(const context& ctx) {
-    const bool cancellable = ctx.can_be_canceled();
-    for (unsigned spin = 0; spin < reserve_spins; ++spin) {
-      if (cancellable) {
-        if (std::error_code ec = ctx.error()) return ec;
-      }
-      std::this_thread::yield();
-      if (reserve()) return {};
-    }
-    // A stop request must wake us: notify under the mutex, so it cannot fall between our
-    // check of the context (under that mutex, in `done` below) and the wait. Registered
-    // before the mutex is taken: it runs at once, here, if the stop came already.
-    const auto wake = [this] {
-      std::lock_guard<std::mutex> lock(idle_mutex_);
-      idle_cv_.notify_all();
-    };
-    std::optional<std::stop_callback<decltype(wake)>> on_stop;
-    if (ctx.stop_token().stop_possible()) on_stop.emplace(ctx.stop_token(), wake);
-    const auto deadline = ctx.deadline();
-    const bool got =
-        in_flight_.wait_reserve(capacity_, idle_mutex_, [&](std::unique_lock<std::mutex>& lock, auto ready) {
-          // ready() first: an emission that got room goes ahead even if the context ended
-          // meanwhile (its listeners then check the context as usual).
-          const auto done = [&] { return ready() || (cancellable && ctx.error()); };
-          if (deadline) {
-            idle_cv_.wait_until(lock, *deadline, done);
-          } else {
-            idle_cv_.wait(lock, done);
-          }
-        });
-    if (got) return {};
-    const std::error_code ec = ctx.error();
-    return ec ? ec : std::error_code(errc::deadline_exceeded);
-  }
+  std::error_code wait_reserve(const context& ctx);
 
   /// One emission finished: counts it out of the pool's share, or out of the emissions on
   /// the caller. A decrement that may reach zero is made under idle_mutex_, so wait_idle()
   /// can only see zero once this thread no longer touches the signal.
-  void unreserve(bool on_caller = false) noexcept {
-    if (on_caller) {
-      in_flight_.unreserve_on_caller(idle_mutex_, idle_cv_);
-    } else {
-      in_flight_.unreserve(idle_mutex_, idle_cv_);
-    }
-  }
+  void unreserve(bool on_caller = false) noexcept;
 
-  void wait_idle() { in_flight_.wait_idle(idle_mutex_, idle_cv_); }
+  void wait_idle();
 
   /// ~async_signal on one of the pool's workers: runs (or, if the pool is discarding,
   /// discards) queued tasks here until none of our emissions is in flight. Zero is seen
   /// under idle_mutex_, as in wait_idle(): the last finaliser has left the signal.
-  void help_until_idle() {
-    std::unique_lock<std::mutex> lock(idle_mutex_);
-    while (in_flight_.count() != 0) {
-      lock.unlock();
-      const bool took = pool_.run_one_queued();
-      lock.lock();
-      // Nothing to take: ours run on other workers (the last finish notifies), or a
-      // producer is still publishing a cell; look at the queue again soon either way.
-      if (!took) idle_cv_.wait_for(lock, help_poll, [&] { return in_flight_.count() == 0; });
-    }
-  }
+  void help_until_idle();
 
   static constexpr unsigned reserve_spins = 16;
   static constexpr std::chrono::milliseconds help_poll{1};
@@ -546,5 +326,9 @@ class async_signal : public signal_base<T, detail::snapshot_pins::counted> {
 };
 
 }  // namespace sigs
+
+// The definitions of the private members above: how an emission is queued, run and
+// finalised.
+#include <sigs/detail/async_emission.hpp>
 
 #pragma pop_macro("emit")

@@ -727,7 +727,7 @@ class signal_core {
 
   /// Bytes of retired snapshots a writer lets pile up, whatever the listener count,
   /// before it scans (scan_due()).
-  static constexpr std::size_t scan_bytes_floor = 16 * 1024;
+  static constexpr std::size_t scan_bytes_floor = std::size_t{16} * 1024;
 
   /// True when enough has been retired since the last scan to pay for one: scan_batch()
   /// snapshots (with the asymmetric fence, a scan costs a system call), or more bytes than
