@@ -49,7 +49,7 @@ struct failure {
 /// error. An entry gets its details when it is added if it has a key or returns an error
 /// code, or if the signal's metrics are on; when metrics are switched on, for every entry
 /// then alive; otherwise at its first exception. An unkeyed listener that never fails
-/// while metrics are off costs its entry alone (docs/guarantees.md, "Memory").
+/// while metrics are off costs its entry alone (docs/guarantees.md, "Resources").
 template <class A>
 struct entry_details {
   explicit entry_details(std::string key_) : key(std::move(key_)), key_hash(hash_key(key)) {
@@ -143,7 +143,8 @@ struct entry {
     std::int64_t added_at;  // system_clock ticks
     entry* garbage_next;    // once unreachable: links entries awaiting destruction (garbage)
   };
-  std::uint32_t refs = 0;  // snapshots and waiters holding this entry; only under the writer mutex
+  std::uint32_t refs = 0;  // snapshots and waiters holding it (each snapshot takes over 64 bytes:
+                           // 2^32 of them do not fit in memory); only under the writer mutex
   bool once;
   bool error_aware;
 
