@@ -339,6 +339,34 @@ TEST(SyncSignal, CancelledContextStopsBeforeTheNextListener) {
   EXPECT_EQ(sig.stats().canceled, 3u);
 }
 
+// Every kind of emission over more listeners than emission prefetches ahead (four): each
+// listener runs once, in order, whether the loop records failures (emit) or stops at
+// them (try_emit), and whether it tests a context before each listener or not.
+TEST(SyncSignal, EveryKindOfEmitRunsALongListInOrder) {
+  constexpr int n = 9;
+  sync_signal<int> sig;
+  std::vector<int> order;
+  for (int i = 0; i < n; ++i) sig.add_listener([&order, i](const int&) { order.push_back(i); });
+  std::vector<int> expected;
+  for (int i = 0; i < n; ++i) expected.push_back(i);
+  std::stop_source stop;  // never stopped: a context that can end, so it is tested each time
+  const sigs::context ctx(stop.get_token());
+
+  sig.emit(0);
+  EXPECT_EQ(order, expected);
+  order.clear();
+  sig.emit(ctx, 0);
+  EXPECT_EQ(order, expected);
+  order.clear();
+  EXPECT_TRUE(sig.try_emit(0));
+  EXPECT_EQ(order, expected);
+  order.clear();
+  const auto r = sig.try_emit(ctx, 0);
+  EXPECT_TRUE(r);
+  EXPECT_EQ(r.calls, static_cast<std::size_t>(n));
+  EXPECT_EQ(order, expected);
+}
+
 TEST(SyncSignal, ExpiredDeadlineStops) {
   sync_signal<int> sig;
   int calls = 0;
