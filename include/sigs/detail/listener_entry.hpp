@@ -158,6 +158,13 @@ struct entry {
     if (d != nullptr) return d;
     auto* fresh = new (std::nothrow) details_t(std::string());
     if (fresh == nullptr) return nullptr;
+    return adopt_details(fresh);
+  }
+
+  /// Installs `fresh` as the details unless another thread installed some first; then
+  /// deletes `fresh`. Returns the details in place.
+  details_t* adopt_details(details_t* fresh) noexcept {
+    details_t* d = nullptr;
     // (CORE-X2) acq_rel: releases the details' construction to CORE-X1; on failure, the
     // acquire reads another thread's.
     if (details.compare_exchange_strong(d, fresh, std::memory_order_acq_rel, std::memory_order_acquire)) return fresh;

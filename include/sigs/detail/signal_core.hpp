@@ -277,11 +277,9 @@ class signal_core {
       if (e->details_if_any() == nullptr) made.push_back(std::make_unique<details_t>(std::string()));
     auto next = made.begin();
     for (entry_t* e : *cur) {
-      details_t* none = nullptr;
-      if (e->details_if_any() != nullptr) continue;  // an exception made them since
-      // (CORE-X2) release: as in entry::details_or_make(), which an emitter may run at once.
-      if (e->details.compare_exchange_strong(none, next->get(), std::memory_order_release, std::memory_order_relaxed))
-        (void)(next++)->release();
+      if (e->details_if_any() != nullptr) continue;  // made before the count above, or since
+      // An emitter's first exception may install details at once (details_or_make()).
+      e->adopt_details((next++)->release());
     }
     metrics_.store(true, std::memory_order_relaxed);  // relaxed: a switch, no data
   }
