@@ -8,6 +8,7 @@
 // which thread is a worker (thread ids, thread_local), the per-worker statistics ((POOL-C1)/(POOL-C2),
 // idle time from the steady clock), the rejected count and the global pool.
 #include <sigs/worker_pool.hpp>
+#include <sigs/metrics.hpp>
 
 #include <sigs/detail/thread_record.hpp>
 
@@ -66,6 +67,9 @@ struct alignas(detail::cache_line) worker_pool::worker_slot {
   //   odd v:  idle since t0, (v - 1) / 2 == total - t0 (so total now is that + now).
   std::atomic<std::int64_t> idle{0};
   std::atomic<bool> busy{false};
+  // When the worker's thread began and ended its loop (ns, now_ns()); -1 before.
+  std::atomic<std::int64_t> born{-1};
+  std::atomic<std::int64_t> died{-1};
 
   void idle_begin() noexcept {
     const std::int64_t v = idle.load(std::memory_order_relaxed);
@@ -80,6 +84,14 @@ struct alignas(detail::cache_line) worker_pool::worker_slot {
     if ((v & 1) == 0) return v / 2;
     const std::int64_t total = (v - 1) / 2 + now_ns();
     return total < 0 ? 0 : total;
+  }
+  // Its lifetime so far less its idle time; the fields are read one by one, so clamped.
+  std::int64_t busy_ns() const noexcept {
+    const std::int64_t from = born.load(std::memory_order_relaxed);  // relaxed: statistics
+    if (from < 0) return 0;
+    const std::int64_t to = died.load(std::memory_order_relaxed);  // relaxed: statistics
+    const std::int64_t busy = (to < 0 ? now_ns() : to) - from - idle_ns();
+    return busy < 0 ? 0 : busy;
   }
 
   // pool_core's worker hooks: idle_begin() / idle_end() above, and run().
@@ -103,9 +115,20 @@ struct alignas(detail::cache_line) worker_pool::worker_slot {
   }
 };
 
+// A named pool's entry in the metrics registry.
+struct worker_pool::pool_listing final : detail::listed {
+  pool_listing(const std::string& name, const worker_pool& p) : listed(name, kind::pool), pool(p) { enlist(); }
+  ~pool_listing() override { delist(); }
+  pool_listing(const pool_listing&) = delete;
+  pool_listing& operator=(const pool_listing&) = delete;
+  void read_pool(pool_metrics& m) const override { m.stats = pool.stats(); }
+  const worker_pool& pool;
+};
+
 worker_pool::worker_pool(worker_pool_options options)
     : core_(options.queue_capacity), thread_count_(std::max(1u, options.threads)),
       slots_(std::make_unique<worker_slot[]>(thread_count_)) {
+  if (!options.name.empty()) listing_ = std::make_unique<pool_listing>(options.name, *this);
   workers_.reserve(thread_count_);
   try {
     for (unsigned i = 0; i < thread_count_; ++i) {
@@ -122,6 +145,7 @@ worker_pool::worker_pool(worker_pool_options options)
 }
 
 worker_pool::~worker_pool() {
+  listing_.reset();  // waits for a collection reading this pool
   if (!on_worker_thread()) {
     shutdown(shutdown_mode::drain);
     return;
@@ -163,7 +187,9 @@ void worker_pool::worker_main(worker_slot& me) {
     (void)detail::local_record();
   } catch (const std::bad_alloc&) {}
   current_pool = this;
+  me.born.store(now_ns(), std::memory_order_relaxed);  // relaxed: statistics
   core_.worker_loop(me);
+  me.died.store(now_ns(), std::memory_order_relaxed);  // relaxed: statistics
   current_pool = nullptr;
 }
 
@@ -195,6 +221,7 @@ worker_pool_stats worker_pool::stats() const noexcept {
   s.threads = thread_count_;
   s.queue_capacity = core_.capacity();
   std::int64_t idle = 0;
+  std::int64_t busy = 0;
   for (unsigned i = 0; i < thread_count_; ++i) {
     const worker_slot& w = slots_[i];
     // (POOL-C2) acquire, pairs with release (POOL-C1).
@@ -202,6 +229,7 @@ worker_pool_stats worker_pool::stats() const noexcept {
     s.exceptions += w.exceptions.load(std::memory_order_relaxed);    // relaxed: statistics
     if (w.busy.load(std::memory_order_relaxed)) ++s.active_workers;  // relaxed: statistics
     idle += w.idle_ns();
+    busy += w.busy_ns();
   }
   // Read after `completed`: (POOL-C2) makes every counted task's push visible, so in this
   // snapshot submitted >= completed.
@@ -210,6 +238,7 @@ worker_pool_stats worker_pool::stats() const noexcept {
   s.dropped = core_.dropped();
   s.rejected = rejected_.load(std::memory_order_relaxed);  // relaxed: statistics
   s.idle_time = std::chrono::nanoseconds(idle);
+  s.busy_time = std::chrono::nanoseconds(busy);
   return s;
 }
 

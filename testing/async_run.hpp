@@ -119,7 +119,7 @@ inline void make_signal(shared& s) {
   opts.pool = s.pool.get();
   opts.overflow = s.p.cfg.policy;
   opts.queue_capacity = s.p.cfg.capacity;
-  opts.metrics = s.p.cfg.metrics;
+  opts.metrics = s.p.cfg.metrics ? sigs::metrics_on : sigs::metrics_level::off;
   s.sig = std::make_unique<sigs::async_signal<payload>>(opts);
   if (s.p.cfg.handler) install_error_handler(s);
 }

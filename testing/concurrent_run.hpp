@@ -62,7 +62,7 @@ inline verdict run(const program& p) {
   std::size_t emissions = 0, canceled = 0;
   {
     sigs::sync_options opts;
-    opts.metrics = true;
+    opts.metrics = sigs::metrics_on;
     sigs::sync_signal<int> sig(opts);
 
     const int n = static_cast<int>(p.threads.size());

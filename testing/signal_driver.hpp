@@ -103,7 +103,8 @@ class signal_driver {
 
   static sigs::sync_options with_metrics() {
     sigs::sync_options o;
-    o.metrics = true;
+    o.metrics = sigs::metrics_on;
+    o.sample_every = 1;  // every call sampled, so every call sets last_called, as the model says
     return o;
   }
 

@@ -609,7 +609,7 @@ TEST(AsyncSignal, UsesTheGlobalPoolByDefault) {
 TEST(AsyncSignal, MetricsCountPerListenerCalls) {
   sigs::worker_pool pool({.threads = 2, .queue_capacity = 64});
   auto o = on(pool);
-  o.metrics = true;
+  o.metrics = sigs::metrics_on;
   async_signal<int> sig(o);
   sig.add_listener([](const int&) {}, "k");
   for (int i = 0; i < 10; ++i) sig.emit(i);

@@ -149,7 +149,7 @@ TEST(ListenerDetails, MetricsSwitchedOnCountTheListenersAlreadyThereOrThrowWithM
 
 // A listener added while metrics are on has its counters from the start.
 TEST(ListenerDetails, AListenerAddedWithMetricsOnIsCountedFromItsFirstCall) {
-  sigs::sync_signal<int> sig(sigs::sync_options{.metrics = true});
+  sigs::sync_signal<int> sig(sigs::sync_options{.metrics = sigs::metrics_on});
   const auto a = sig.add_listener(noop);
   sig.emit(1);
   EXPECT_EQ(sig.metadata(a)->call_count, 1u);

@@ -595,7 +595,7 @@ TEST(SyncSignal, RemoveAndWaitOfAnotherListenerFromInsideOneWorks) {
 
 TEST(SyncSignal, MetadataReportsWhatItKnows) {
   sigs::sync_options opts;
-  opts.metrics = true;
+  opts.metrics = sigs::metrics_on;
   sync_signal<int> sig(opts);
   auto before = std::chrono::system_clock::now();
   auto id = sig.add_listener_with_err(

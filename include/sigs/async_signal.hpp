@@ -81,9 +81,11 @@ class async_signal : public signal_base<T, detail::snapshot_pins::counted> {
   /// block policy). The pool must outlive the signal.
   async_signal() : async_signal(async_options{}) {}
   explicit async_signal(const async_options& options)
-      : base(options.metrics), pool_(options.pool ? *options.pool : worker_pool::global()),
+      : base(options.metrics, options.sample_every), pool_(options.pool ? *options.pool : worker_pool::global()),
         capacity_(options.queue_capacity), policy_(options.overflow),
-        cache_(std::max<std::size_t>(options.envelope_cache, 2)) {}
+        cache_(std::max<std::size_t>(options.envelope_cache, 2)) {
+    this->list_as(options.name, this, true);
+  }
   ///@}
 
   /// Waits until no emission of this signal is in flight, then frees everything.
@@ -104,6 +106,7 @@ class async_signal : public signal_base<T, detail::snapshot_pins::counted> {
   /// Destroying a signal from inside one of its own listeners is undefined, as for any
   /// object still in use.
   ~async_signal() {
+    this->delist();  // a collection reads the counters below
     if (pool_.on_worker_thread()) {
       help_until_idle();
     } else {

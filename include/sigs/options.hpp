@@ -2,9 +2,10 @@
 // sync_signal, async_options for an async_signal. Each holds only what its signal reads,
 // so an async setting given to a sync signal does not compile.
 //
-//   sigs::sync_signal<int> counted(sigs::sync_options{.metrics = true});
+//   sigs::sync_signal<int> counted(sigs::sync_options{.metrics = sigs::metrics_level::counters});
 //   sigs::async_options opts;
-//   opts.metrics = true;                                  // count emits and calls
+//   opts.metrics = sigs::metrics_level::sampled;          // count, and time one call in 64
+//   opts.name = "orders";                                 // listed by sigs::collect_metrics()
 //   opts.overflow = sigs::overflow_policy::reject;        // never wait for room
 //   sigs::async_signal<int> sig(opts);
 #pragma once
@@ -13,8 +14,11 @@
 #undef emit
 
 #include <cstddef>
+#include <cstdint>
+#include <string>
 
 #include <sigs/fwd.hpp>
+#include <sigs/signal_metrics.hpp>
 
 namespace sigs {
 
@@ -29,17 +33,27 @@ enum class overflow_policy : unsigned char {
 
 /// Options of a sync_signal. Defaults are the fast path.
 struct sync_options {
-  /// Count emits, listener calls and last-call times (signal_stats, listener_metadata).
-  /// Off by default: each counted call writes shared counters, which costs scaling when
-  /// several threads emit on one signal. Can also be switched later with set_metrics().
-  bool metrics = false;
+  /// What the signal measures (metrics_level): counts of emits and listener calls, and
+  /// listener latency histograms, per signal and per keyed listener. Off by default; can
+  /// be switched later with set_metrics(). docs/observability.md gives each level's cost.
+  metrics_level metrics = metrics_level::off;
+  /// At metrics_level::sampled, one listener call in this many (per thread) is timed;
+  /// 0 is taken as 1.
+  std::uint32_t sample_every = 64;
+  /// A name lists the signal in the metrics registry (collect_metrics(), the exporters).
+  /// Empty: not listed, and it costs nothing.
+  std::string name{};
 };
 
 /// Options of an async_signal. Defaults are the fast path.
 struct async_options {
-  /// The per-listener counters, as sync_options::metrics. Async signals count emissions
-  /// and deliveries always; this adds listener calls and last-call times.
-  bool metrics = false;
+  /// As sync_options::metrics. Async signals count emissions and deliveries always; this
+  /// adds listener calls, latency histograms and the queue wait (emit to listener start).
+  metrics_level metrics = metrics_level::off;
+  /// As sync_options::sample_every.
+  std::uint32_t sample_every = 64;
+  /// As sync_options::name.
+  std::string name{};
 
   /// The pool that runs listeners; nullptr means worker_pool::global().
   /// The pool must outlive the signal.

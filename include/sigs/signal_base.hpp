@@ -14,6 +14,7 @@
 #undef emit
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include <sigs/context.hpp>
+#include <sigs/detail/registry.hpp>
 #include <sigs/detail/signal_core.hpp>
 #include <sigs/detail/thread_record.hpp>
 #include <sigs/emit_result.hpp>
@@ -185,14 +187,21 @@ class signal_base {
   /// the exception is swallowed and counted in stats().handler_failures.
   void set_error_handler(error_handler handler) { core_.set_error_handler(std::move(handler)); }
 
-  /// Turns the per-call counters on or off (see sync_options::metrics).
-  /// Switching on may allocate (each listener's counters); throws std::bad_alloc, with
-  /// metrics left off, when that memory runs out.
-  void set_metrics(bool on) { core_.set_metrics(on); }
+  /// Sets what the signal measures (see sync_options::metrics). Any level but off may
+  /// allocate (the signal's and each listener's counters, once); throws std::bad_alloc,
+  /// with the level left as it was, when that memory runs out.
+  void set_metrics(metrics_level level) { core_.set_metrics(level); }
+  /// set_metrics(metrics_on) or set_metrics(metrics_level::off).
+  void set_metrics(bool on) { core_.set_metrics(on ? metrics_on : metrics_level::off); }
+  /// The level set last.
+  [[nodiscard]] metrics_level metrics() const noexcept { return core_.level(); }
 
  protected:
   /// @cond INTERNAL
-  explicit signal_base(bool metrics) : core_(detail::global_domain()) { core_.set_metrics(metrics); }
+  signal_base(metrics_level level, std::uint32_t sample_every) : core_(detail::global_domain()) {
+    core_.set_sample_every(sample_every);
+    core_.set_metrics(level);
+  }
   ~signal_base() = default;
 
   template <class F>
@@ -211,6 +220,17 @@ class signal_base {
   // Reading the snapshot is logically const; the hazard record is the thread's, not ours.
   core_type& core() const noexcept { return const_cast<core_type&>(core_); }
 
+  /// Lists the signal in the metrics registry under `name`, unless it is empty. Called at
+  /// the end of the most derived constructor, `self` being that object; throws
+  /// std::bad_alloc.
+  template <class Self>
+  void list_as(const std::string& name, const Self* self, bool is_async) {
+    if (!name.empty()) listing_ = std::make_unique<listing<Self>>(name, self, is_async);
+  }
+  /// Takes the signal off the registry, waiting for a collection that reads it: the first
+  /// thing a destructor does when collecting reads members it is about to destroy.
+  void delist() noexcept { listing_.reset(); }
+
   template <class Pred>
   std::optional<listener_metadata> find_metadata(Pred pred) const {
     std::optional<listener_metadata> out;
@@ -221,6 +241,25 @@ class signal_base {
   }
 
   core_type core_;
+
+ private:
+  template <class Self>
+  struct listing final : detail::listed {
+    listing(const std::string& name, const Self* s, bool async) : listed(name, kind::signal), self(s), is_async(async) {
+      enlist();
+    }
+    ~listing() override { delist(); }
+    listing(const listing&) = delete;
+    listing& operator=(const listing&) = delete;
+    void read_signal(signal_metrics& m) const override {
+      static_cast<const signal_base*>(self)->core().read_metrics(detail::local_record(), m);
+      m.stats = self->stats();
+      m.is_async = is_async;
+    }
+    const Self* self;
+    bool is_async;
+  };
+  std::unique_ptr<detail::listed> listing_;  // null unless named; destroyed before core_
   /// @endcond
 };
 

@@ -18,6 +18,7 @@
 #include <sigs/errors.hpp>
 #include <sigs/fwd.hpp>
 #include <sigs/listener.hpp>
+#include <sigs/metrics.hpp>
 #include <sigs/options.hpp>
 #include <sigs/signal_base.hpp>
 #include <sigs/sync_signal.hpp>

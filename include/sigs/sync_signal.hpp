@@ -54,7 +54,9 @@ class sync_signal : public signal_base<T> {
   /// A signal with the given options. A sync signal takes sync_options, which have only
   /// what it reads: the async settings (pool, queue, overflow) do not compile here.
   sync_signal() : sync_signal(sync_options{}) {}
-  explicit sync_signal(const sync_options& options) : base(options.metrics) {}
+  explicit sync_signal(const sync_options& options) : base(options.metrics, options.sample_every) {
+    this->list_as(options.name, this, false);
+  }
   ///@}
 
   // ---- registration, removal, introspection ------------------------------------------
@@ -71,11 +73,12 @@ class sync_signal : public signal_base<T> {
   using base::has_key;                   // (key)
   using base::keys;                      // keys of the active keyed listeners
   using base::metadata;                  // (id) or (key): optional<listener_metadata>
+  using base::metrics;                   // the metrics_level set last
   using base::remove_listener;           // (id) or (key)
   using base::remove_listener_and_wait;  // (id) or (key): also waits for running calls
   using base::reset;                     // removes every listener
   using base::set_error_handler;         // called for each failure emit() records
-  using base::set_metrics;               // per-listener counters on or off
+  using base::set_metrics;               // (metrics_level) or (bool): what is measured
   using base::size;                      // active listeners
   using base::stats;                     // signal_stats
   /// @endcond

@@ -29,6 +29,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -36,6 +37,7 @@
 #include <sigs/context.hpp>
 #include <sigs/detail/pool_core.hpp>
 #include <sigs/detail/port.hpp>
+#include <sigs/detail/registry.hpp>
 #include <sigs/task.hpp>
 #include <sigs/errors.hpp>
 
@@ -50,6 +52,8 @@ struct worker_pool_options {
   /// Queue cells; rounded up to a power of two, and at least 2 (so 0 and 1 give 2).
   /// Above detail::mpmc_queue<>::max_capacity the constructor throws std::length_error.
   std::size_t queue_capacity = 1024;
+  /// A name lists the pool in the metrics registry (sigs/metrics.hpp). Empty: not listed.
+  std::string name{};
 };
 
 /// What shutdown() does with the tasks still queued.
@@ -73,6 +77,9 @@ struct worker_pool_stats {
   std::uint64_t exceptions = 0;           ///< tasks that threw (each also counted in `completed`)
   std::chrono::nanoseconds idle_time{0};  ///< total time workers spent waiting for work,
                                           ///< including waits still in progress
+  std::chrono::nanoseconds busy_time{0};  ///< total time workers spent otherwise: their
+                                          ///< lifetimes less idle_time (running tasks,
+                                          ///< taking them, starting and stopping)
 };
 
 /// A fixed-size thread pool over a bounded lock-free MPMC queue. All member functions are
@@ -168,6 +175,7 @@ class worker_pool {
   friend class async_signal;
 
   struct worker_slot;
+  struct pool_listing;
 
   /// Called only on one of this pool's workers, from inside a task: takes one queued task,
   /// if any, and runs it here (counted in this worker's `completed`), or discards it
@@ -186,6 +194,7 @@ class worker_pool {
 
   unsigned thread_count_;
   std::unique_ptr<worker_slot[]> slots_;
+  std::unique_ptr<detail::listed> listing_;  // in the metrics registry, when named
   std::vector<std::thread> workers_;
 };
 

@@ -115,7 +115,7 @@ struct async_delivery {
     // record, which is what remove_listener_and_wait waits on. The frame also marks this
     // thread as running core's listeners, for async_signal::drain() (emitting()).
     typename Core::frame_scope fs(core.domain(), rec, &core);
-    const bool metrics = core.metrics_enabled();
+    const auto metering = core.metering_for();
     const bool checked = ctx.can_be_canceled();
     const std::size_t n = snap->size();
     delivery_outcome o;
@@ -125,8 +125,8 @@ struct async_delivery {
       entry_t& e = *snap->items()[i];
       std::optional<failure> fail;
       const run_status st =
-          checked ? core.template run_entry_any<ctx_check::each_listener>(fs.f, e, ctx, payload, metrics, fail)
-                  : core.template run_entry_any<ctx_check::off>(fs.f, e, ctx, payload, metrics, fail);
+          checked ? core.template run_entry_any<ctx_check::each_listener>(fs.f, e, ctx, payload, metering, fail)
+                  : core.template run_entry_any<ctx_check::off>(fs.f, e, ctx, payload, metering, fail);
       switch (st) {
         case run_status::ok: ++o.delivered; break;
         case run_status::skipped: ++o.skipped; break;

@@ -9,7 +9,8 @@
 //     armed ─┬──────► fired            (the one emit that wins the CAS)
 //            └──────► removed          (remove, reset)
 // The labels (CORE-*) are those of signal_core.hpp, which owns the protocol; CORE-E1/E2
-// are this header's error lock, CORE-X1/X2 the publication of details made late.
+// are this header's error lock, CORE-X1/X2 the publication of details made late, MTR-1 that
+// of a listener's meter.
 #pragma once
 
 #include <chrono>
@@ -17,6 +18,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <new>
 #include <optional>
 #include <string>
@@ -27,6 +29,7 @@
 #include <sigs/context.hpp>
 #include <sigs/detail/atomics.hpp>
 #include <sigs/detail/listener_traits.hpp>
+#include <sigs/detail/meter.hpp>
 #include <sigs/detail/port.hpp>
 
 namespace sigs::detail {
@@ -52,17 +55,24 @@ struct failure {
 /// while metrics are off costs its entry alone (docs/guarantees.md, "Resources").
 template <class A>
 struct entry_details {
-  explicit entry_details(std::string key_) : key(std::move(key_)), key_hash(hash_key(key)) {
-    calls.store(0, std::memory_order_relaxed);        // published by CORE-P1 or CORE-X2
+  explicit entry_details(std::string key_, std::unique_ptr<listener_meter> m = nullptr)
+      : key(std::move(key_)), key_hash(hash_key(key)), meter(m.release()) {
     errors.store(0, std::memory_order_relaxed);       // published by CORE-P1 or CORE-X2
+    exceptions.store(0, std::memory_order_relaxed);   // published by CORE-P1 or CORE-X2
     last_called.store(0, std::memory_order_relaxed);  // published by CORE-P1 or CORE-X2
     error_lock.store(0, std::memory_order_relaxed);   // published by CORE-P1 or CORE-X2
   }
+  ~entry_details() { delete meter.load(std::memory_order_relaxed); }  // relaxed: the last user is gone
+  entry_details(const entry_details&) = delete;
+  entry_details& operator=(const entry_details&) = delete;
 
   const std::string key;
   const std::size_t key_hash;  // hash_key(key), for the snapshots' key index
-  typename A::template atomic<std::uint64_t> calls;
-  typename A::template atomic<std::uint64_t> errors;
+  /// The call counters and histogram (meter.hpp), once metrics were on; never replaced.
+  /// (MTR-1) set with release under the writer mutex; emitters load it with acquire.
+  std::atomic<listener_meter*> meter;
+  typename A::template atomic<std::uint64_t> errors;      // error codes and exceptions
+  typename A::template atomic<std::uint64_t> exceptions;  // exceptions alone
   typename A::template atomic<std::int64_t> last_called;  // system_clock ticks, metrics only
   typename A::template atomic<std::uint32_t> error_lock;  // guards the two fields below: 0 free,
                                                           // 1 held, 2 held and someone sleeps
@@ -74,21 +84,24 @@ struct entry_details {
   /// never shows a count whose error is not there yet.
   void note_error(std::error_code ec, std::exception_ptr ex) {
     lock_errors();
-    errors.fetch_add(1, std::memory_order_relaxed);  // relaxed: ordered by the lock (CORE-E1/E2)
+    errors.fetch_add(1, std::memory_order_relaxed);              // relaxed: ordered by the lock (CORE-E1/E2)
+    if (ex) exceptions.fetch_add(1, std::memory_order_relaxed);  // relaxed: as errors
     last_error = ec;
     last_exception = std::move(ex);
     unlock_errors();
   }
 
   struct error_record {
-    std::uint64_t count;
+    std::uint64_t count;       // errors and exceptions
+    std::uint64_t exceptions;  // exceptions alone
     std::error_code last;
     std::exception_ptr exception;
   };
 
   error_record read_error() {
     lock_errors();
-    error_record r{errors.load(std::memory_order_relaxed), last_error, last_exception};  // relaxed: under the lock
+    error_record r{errors.load(std::memory_order_relaxed), exceptions.load(std::memory_order_relaxed), last_error,
+                   last_exception};  // relaxed: under the lock
     unlock_errors();
     return r;
   }

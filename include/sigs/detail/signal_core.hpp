@@ -94,8 +94,8 @@ class signal_core {
   explicit signal_core(Domain& domain) : domain_(domain) {
     head_.store(snapshot::make(0, 0, nullptr), std::memory_order_relaxed);  // not yet shared
     active_.store(0, std::memory_order_relaxed);                            // not yet shared
-    metrics_.store(false, std::memory_order_relaxed);                       // not yet shared
-    for (auto* c : {&emits_, &calls_, &errors_, &exceptions_, &canceled_, &handler_failures_, &unrecorded_failures_})
+    level_.store(0, std::memory_order_relaxed);                             // not yet shared
+    for (auto* c : {&emits_, &errors_, &exceptions_, &canceled_, &handler_failures_, &unrecorded_failures_})
       c->store(0, std::memory_order_relaxed);  // not yet shared
   }
 
@@ -123,10 +123,11 @@ class signal_core {
     if (!key.empty() && find_key_alive(cur, key)) return listener_id::refused(errc::duplicate_key);
     const std::uint64_t id = domain_.new_listener_id();
     // The details now, when the entry will need them (entry_details); else an exception
-    // makes them on the emit path, or set_metrics(true) under this mutex.
+    // makes them on the emit path, or set_metrics() under this mutex.
     std::unique_ptr<details_t> details;
-    if (!key.empty() || is_error_aware<fn_t, T> || metrics_enabled())
-      details = std::make_unique<details_t>(std::string(key));
+    const bool metered = level() != metrics_level::off;
+    if (!key.empty() || is_error_aware<fn_t, T> || metered)
+      details = std::make_unique<details_t>(std::string(key), metered ? make_listener_meter(!key.empty()) : nullptr);
     std::unique_ptr<entry_t, entry_deleter> e(new entry_impl<A, T, fn_t>(std::forward<F>(f), id, once, details.get()));
     (void)details.release();  // the entry owns them now
     const counts c = alive_counts(cur);
@@ -262,27 +263,61 @@ class signal_core {
     republish(cur, make_successor(c.alive, c.keyed, handler), nullptr, g);
   }
 
-  /// Switches the per-call counters. On: first gives every alive entry its details (the
-  /// counters live there); throws std::bad_alloc, with metrics left as they were, if
-  /// their memory runs out.
-  void set_metrics(bool on) {
-    if (!on || metrics_enabled()) {
-      metrics_.store(on, std::memory_order_relaxed);  // relaxed: a switch, no data
+  /// Sets the metrics level. Any level but off first gives the signal its meter and every
+  /// alive entry its details and meter (the counters live there); throws std::bad_alloc,
+  /// with the level left as it was, if their memory runs out.
+  void set_metrics(metrics_level lvl) {
+    if (lvl == metrics_level::off) {
+      level_.store(0, std::memory_order_relaxed);  // relaxed: a switch, no data
       return;
     }
-    std::lock_guard<typename A::mutex> lock(mutex_);        // no entry is added meanwhile without details
+    std::lock_guard<typename A::mutex> lock(mutex_);        // no entry is added meanwhile without its meter
     snapshot* cur = head_.load(std::memory_order_relaxed);  // relaxed: writers hold mutex_
+    std::unique_ptr<signal_meter> sm;
+    if (meter_owner_ == nullptr) sm = std::make_unique<signal_meter>(sample_every_);
+    // Everything that can fail first, so that a failure changes nothing.
     std::vector<std::unique_ptr<details_t>> made;
-    for (entry_t* e : *cur)
-      if (e->details_if_any() == nullptr) made.push_back(std::make_unique<details_t>(std::string()));
-    auto next = made.begin();
+    std::vector<std::unique_ptr<listener_meter>> meters;
     for (entry_t* e : *cur) {
-      if (e->details_if_any() != nullptr) continue;  // made before the count above, or since
-      // An emitter's first exception may install details at once (details_or_make()).
-      e->adopt_details((next++)->release());
+      details_t* d = e->details_if_any();
+      if (d == nullptr) {
+        made.push_back(std::make_unique<details_t>(std::string(), make_listener_meter(false)));
+        // A spare, for when an emitter's first exception installs meter-less details first.
+        meters.push_back(make_listener_meter(false));
+      } else if (d->meter.load(std::memory_order_relaxed) == nullptr) {  // relaxed: set under mutex_
+        meters.push_back(make_listener_meter(!d->key.empty()));
+      }
     }
-    metrics_.store(true, std::memory_order_relaxed);  // relaxed: a switch, no data
+    auto next_details = made.begin();
+    auto next_meter = meters.begin();
+    for (entry_t* e : *cur) {
+      details_t* d = e->details_if_any();
+      if (d == nullptr) {
+        details_t* fresh = (next_details++)->release();
+        d = e->adopt_details(fresh);  // deletes `fresh` if an emitter installed details first
+        if (d == fresh) {
+          ++next_meter;  // its spare is not needed
+          continue;
+        }
+      }
+      if (d->meter.load(std::memory_order_relaxed) == nullptr)                 // relaxed: set under mutex_
+        d->meter.store((next_meter++)->release(), std::memory_order_release);  // (MTR-1) pairs with count_call()
+    }
+    if (sm) {
+      meter_owner_ = std::move(sm);
+      // (MTR-2) release: the meter's construction, to the acquire in metering_for().
+      meter_.store(meter_owner_.get(), std::memory_order_release);
+    }
+    level_.store(static_cast<std::uint8_t>(lvl), std::memory_order_relaxed);  // relaxed: a switch, no data
   }
+
+  /// The level set_metrics() last set.
+  [[nodiscard]] metrics_level level() const noexcept {
+    return static_cast<metrics_level>(level_.load(std::memory_order_relaxed));  // relaxed: a switch, no data
+  }
+
+  /// The sampling period the signal's meter will use (before metrics are first switched on).
+  void set_sample_every(std::uint32_t n) noexcept { sample_every_ = n; }
 
   // ---- readers --------------------------------------------------------------------
 
@@ -318,8 +353,9 @@ class signal_core {
     m.key = e.key();
     m.added_at = std::chrono::system_clock::time_point(std::chrono::system_clock::duration(e.added_at));
     if (details_t* d = e.details_if_any()) {
-      m.call_count = d->calls.load(std::memory_order_relaxed);  // relaxed: a statistic
-      auto err = d->read_error();                               // count and value from one critical section
+      if (const listener_meter* lm = d->meter.load(std::memory_order_acquire))
+        m.call_count = lm->calls.read();  // (MTR-1)
+      auto err = d->read_error();         // count and value from one critical section
       m.error_count = err.count;
       m.last_error = err.last;
       m.last_exception = std::move(err.exception);
@@ -334,7 +370,10 @@ class signal_core {
   [[nodiscard]] signal_stats stats() const noexcept {
     signal_stats s;  // relaxed everywhere: independent statistics
     s.emits = emits_.load(std::memory_order_relaxed);
-    s.listener_calls = calls_.load(std::memory_order_relaxed);
+    if (const signal_meter* m = meter_.load(std::memory_order_acquire)) {  // (MTR-2)
+      s.emits += m->sum(&signal_meter::slot_state::emits);
+      s.listener_calls = m->sum(&signal_meter::slot_state::calls);
+    }
     s.errors = errors_.load(std::memory_order_relaxed);
     s.exceptions = exceptions_.load(std::memory_order_relaxed);
     s.canceled = canceled_.load(std::memory_order_relaxed);
@@ -343,10 +382,55 @@ class signal_core {
     return s;
   }
 
+  /// Reads the signal's metrics (signal_metrics) except `stats`, `name` and `is_async`,
+  /// which the signal fills in: the keyed listeners alive now, the unkeyed fold, and the
+  /// histograms. Allocates (throws std::bad_alloc).
+  void read_metrics(record& rec, signal_metrics& out) {
+    out.level = level();
+    out.listeners = size();
+    const signal_meter* sm = meter_.load(std::memory_order_acquire);  // (MTR-2)
+    for_each_alive(rec, [&](entry_t& e) {
+      details_t* d = e.details_if_any();
+      if (d == nullptr || d->key.empty()) return;
+      listener_metrics& l = out.by_listener.emplace_back();
+      l.key = d->key;
+      const auto err = d->read_error();
+      l.exceptions = err.exceptions;
+      l.errors = err.count - err.exceptions;
+      if (const listener_meter* lm = d->meter.load(std::memory_order_acquire)) {  // (MTR-1)
+        l.calls = lm->calls.read();
+        if (lm->latency) lm->latency->read_into(l.latency);
+      }
+      out.latency.merge(l.latency);
+    });
+    listener_metrics& fold = out.by_listener.emplace_back();
+    if (sm == nullptr) return;
+    fold.calls = sm->sum(&signal_meter::slot_state::unkeyed_calls);
+    fold.errors = sm->unkeyed_errors.load(std::memory_order_relaxed);          // relaxed: a statistic
+    fold.exceptions = sm->unkeyed_exceptions.load(std::memory_order_relaxed);  // relaxed: a statistic
+    sm->unkeyed_latency.read_into(fold.latency);
+    out.latency.merge(fold.latency);
+    sm->queue_wait.read_into(out.queue_wait);
+  }
+
   // ---- emission -------------------------------------------------------------------
 
   /// What running one entry did.
   enum class run_status { skipped, ok, failed, stopped };
+
+  /// What an emission records into (metering_for()): no meter when metrics are off.
+  struct metering {
+    signal_meter* meter = nullptr;
+    unsigned slot = 0;
+    metrics_level level = metrics_level::off;
+  };
+
+  /// How one listener call is timed; `sampled` calls also set last_called.
+  struct call_timing {
+    bool timed = false;
+    bool sampled = false;
+    std::uint64_t start = 0;
+  };
 
   /// What emit() returns: nothing when it records failures, an emit_result when it stops.
   template <on_failure OnFailure>
@@ -359,7 +443,7 @@ class signal_core {
   /// remove_and_wait sees it, and the state is read after that (CALL-2). `Fence` is the
   /// domain's mode (asymmetric()), fixed per emission by the caller.
   template <ctx_check Check, fence_mode Fence>
-  SIGS_ALWAYS_INLINE run_status run_entry(frame& f, entry_t& e, const context& ctx, const T& value, bool metrics,
+  SIGS_ALWAYS_INLINE run_status run_entry(frame& f, entry_t& e, const context& ctx, const T& value, const metering& m,
                                           std::optional<failure>& fail) {
     if constexpr (Check == ctx_check::each_listener) {
       if (stop_requested(ctx, fail)) {
@@ -378,6 +462,8 @@ class signal_core {
         return run_status::skipped;
       }
     }
+    call_timing timing;
+    if (SIGS_UNLIKELY(m.meter != nullptr)) timing = start_call(m);
     bool failed;
     try {
       failed = e.invoke(&e, ctx, value, fail);
@@ -385,7 +471,7 @@ class signal_core {
       fail.emplace(failure{errc::listener_exception, std::current_exception()});
       failed = true;
     }
-    if (SIGS_UNLIKELY(metrics)) count_call(e);
+    if (SIGS_UNLIKELY(m.meter != nullptr)) count_call(e, m, timing);
     if (SIGS_LIKELY(!failed)) {
       domain_.template end_call<Fence>(f, e.deep_calls, false);  // the next call (or the frame's end) clears it
       return run_status::ok;
@@ -398,10 +484,10 @@ class signal_core {
   /// run_entry() with the domain's mode chosen here (one branch per call): for the async
   /// workers, whose loop is not instantiated per mode.
   template <ctx_check Check>
-  run_status run_entry_any(frame& f, entry_t& e, const context& ctx, const T& value, bool metrics,
+  run_status run_entry_any(frame& f, entry_t& e, const context& ctx, const T& value, const metering& m,
                            std::optional<failure>& fail) requires(Pins == snapshot_pins::counted) {
-    return domain_.asymmetric() ? run_entry<Check, fence_mode::asymmetric>(f, e, ctx, value, metrics, fail)
-                                : run_entry<Check, fence_mode::symmetric>(f, e, ctx, value, metrics, fail);
+    return domain_.asymmetric() ? run_entry<Check, fence_mode::asymmetric>(f, e, ctx, value, m, fail)
+                                : run_entry<Check, fence_mode::symmetric>(f, e, ctx, value, m, fail);
   }
 
   /// Moves an armed once-entry to fired; true for the one caller that does.
@@ -442,8 +528,7 @@ class signal_core {
     typename Domain::guard g(domain_, rec);
     snapshot* s = g.template protect<snapshot>(head_, overflow_);
     frame_scope fs(domain_, rec, this);
-    const bool metrics = metrics_enabled();
-    if (SIGS_UNLIKELY(metrics)) emits_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+    const metering m = metering_for_emit();
     std::size_t called = 0;
     std::optional<failure> fail;
     entry_t* const* const end = s->end();
@@ -452,7 +537,7 @@ class signal_core {
       // The entries are apart from the array: ask for one a few listeners ahead, so that a
       // long list waits on no entry's first line (measured: distinct/sigs/1000).
       if (end - it > prefetch_distance) SIGS_PREFETCH(it[prefetch_distance]);
-      const run_status st = run_entry<Check, Fence>(fs.f, *e, ctx, value, metrics, fail);
+      const run_status st = run_entry<Check, Fence>(fs.f, *e, ctx, value, m, fail);
       if (SIGS_LIKELY(st == run_status::ok)) {
         ++called;
         continue;
@@ -506,8 +591,12 @@ class signal_core {
     s->pinned.unpins.fetch_add(1, std::memory_order_release);  // (CORE-K3) pairs with (CORE-K4) in scan()
   }
 
-  [[nodiscard]] bool metrics_enabled() const noexcept {
-    return metrics_.load(std::memory_order_relaxed);  // relaxed: a switch, no data
+  /// The metering of an emission (or an async delivery) starting now: a null meter when
+  /// metrics are off (one relaxed load and a branch) or switched off globally.
+  SIGS_ALWAYS_INLINE metering metering_for() const noexcept {
+    const std::uint8_t lvl = level_.load(std::memory_order_relaxed);  // relaxed: a switch, no data
+    if (SIGS_LIKELY(lvl == 0)) return {};
+    return metering_on(static_cast<metrics_level>(lvl));
   }
 
   /// Counts a delivery-side statistic (async emissions count emits always).
@@ -580,19 +669,59 @@ class signal_core {
     return r;
   }
 
-  SIGS_COLD void count_call(entry_t& e) noexcept {
-    calls_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-    // Null only in the moment set_metrics(true) gives the entries their details: its switch
-    // and its calls are not ordered then.
+  /// metering_for(), counting the emit.
+  SIGS_ALWAYS_INLINE metering metering_for_emit() const noexcept {
+    metering m = metering_for();
+    if (SIGS_UNLIKELY(m.meter != nullptr)) bump(m.meter->shards[m.slot].emits, m.slot);
+    return m;
+  }
+
+  SIGS_COLD metering metering_on(metrics_level lvl) const noexcept {
+    if (!metrics_global.load(std::memory_order_relaxed)) return {};  // relaxed: a switch, no data
+    // (MTR-2) acquire: pairs with set_metrics()' release. Null only in the moment the
+    // first set_metrics() publishes its meter and level: they are not ordered for us.
+    signal_meter* sm = meter_.load(std::memory_order_acquire);
+    if (sm == nullptr) return {};
+    return {sm, meter_slot(), lvl};
+  }
+
+  static call_timing start_call(const metering& m) noexcept {
+    call_timing t;
+    if (m.level == metrics_level::counters) return t;
+    t.sampled = m.meter->sample(m.slot);
+    t.timed = t.sampled || m.level == metrics_level::full;
+    if (t.timed) t.start = meter_now();
+    return t;
+  }
+
+  static void count_call(entry_t& e, const metering& m, const call_timing& t) noexcept {
+    const std::uint64_t took = t.timed ? meter_now() - t.start : 0;
+    signal_meter::slot_state& own = m.meter->shards[m.slot];
+    bump(own.calls, m.slot);
+    // Null details or meter only in the moment set_metrics() gives the entries theirs: its
+    // switch and its calls are not ordered then.
     details_t* d = e.details_if_any();
-    if (d == nullptr) return;
-    d->calls.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
-    d->last_called.store(std::chrono::system_clock::now().time_since_epoch().count(),
-                         std::memory_order_relaxed);  // relaxed: a statistic
+    listener_meter* lm = d != nullptr ? d->meter.load(std::memory_order_acquire) : nullptr;  // (MTR-1)
+    if (lm != nullptr) lm->calls.add(m.slot);
+    const bool keyed = lm != nullptr && lm->latency != nullptr;
+    if (!keyed) bump(own.unkeyed_calls, m.slot);
+    if (t.timed) (keyed ? *lm->latency : m.meter->unkeyed_latency).record(took);
+    if (t.sampled && d != nullptr)
+      d->last_called.store(std::chrono::system_clock::now().time_since_epoch().count(),
+                           std::memory_order_relaxed);  // relaxed: a statistic
+  }
+
+  static std::unique_ptr<listener_meter> make_listener_meter(bool keyed) {
+    return std::make_unique<listener_meter>(keyed);
   }
 
   SIGS_COLD void on_error(entry_t& e, std::error_code ec, const std::exception_ptr& ex) {
     (ex ? exceptions_ : errors_).fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+    if (e.key().empty()) {
+      if (signal_meter* sm = meter_.load(std::memory_order_acquire))  // (MTR-2)
+        (ex ? sm->unkeyed_exceptions : sm->unkeyed_errors)
+            .fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
+    }
     // A listener that returns errors got its details when added; one that throws gets
     // them at its first exception, which has allocated already (the thrown object).
     details_t* d = e.details_or_make();
@@ -788,11 +917,12 @@ class signal_core {
   alignas(cache_line) typename A::template atomic<snapshot*> head_;
   overflow_count<A> overflow_;  // readers of head_ nested past their slots (hazard.hpp)
   typename A::template atomic<std::size_t> active_;
-  typename A::template atomic<bool> metrics_;
+  typename A::template atomic<std::uint8_t> level_;  // a metrics_level
+  // The meter, made by the first set_metrics() to a level but off and kept till the end.
+  std::atomic<signal_meter*> meter_{nullptr};
 
   // Written by emitters only on error paths or with metrics on; kept off head_'s line.
-  alignas(cache_line) typename A::template atomic<std::uint64_t> emits_;
-  typename A::template atomic<std::uint64_t> calls_;
+  alignas(cache_line) typename A::template atomic<std::uint64_t> emits_;  // async emits (sync ones count in meter_)
   typename A::template atomic<std::uint64_t> errors_;
   typename A::template atomic<std::uint64_t> exceptions_;
   typename A::template atomic<std::uint64_t> canceled_;
@@ -806,6 +936,8 @@ class signal_core {
   std::size_t kept_count_ = 0;     // retired_.size() after the last scan
   std::size_t kept_bytes_ = 0;     // retired_bytes_ after the last scan
   std::vector<const void*> hazards_;
+  std::unique_ptr<signal_meter> meter_owner_;  // what meter_ points to
+  std::uint32_t sample_every_ = 64;
 };
 
 }  // namespace sigs::detail
