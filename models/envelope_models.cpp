@@ -124,8 +124,8 @@ struct envelope_emission
   /// The finaliser: as async_signal::release_ref() after the last drop.
   void finalize() {
     RL_ASSERT(finalised.fetch_add(1, rl::mo_relaxed, RL_INFO) == 0);  // exactly once
-    typename core_t::snapshot* s =
-        delivery::close(*env, [](std::size_t n, const sigs::detail::delivery_outcome& o, bool rejected) {
+    typename core_t::snapshot* s = delivery::close(
+        *env, [](std::size_t n, const sigs::detail::delivery_outcome& o, bool rejected, std::error_code) {
           RL_ASSERT(!rejected && n == listeners && o.claimed == listeners);
           return o.dropped;
         });

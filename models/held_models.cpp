@@ -74,7 +74,7 @@ struct held_snapshot : rl::test_suite<held_snapshot<How, Mode>, 2,
       // A solo task's work (async_signal::run_solo): every index in order, then the unpin.
       std::size_t next = 0;
       const auto o = signal::delivery::run_listeners(
-          *sig.core, r, s, sigs::detail::no_context, 1, nullptr, [&next] { return next++; },
+          *sig.core, r, s, sigs::detail::no_context, 1, nullptr, 0, [&next] { return next++; },
           [](std::error_code) { RL_ASSERT(false); });
       RL_ASSERT(o.delivered + o.skipped == 1 && o.dropped == 0);  // W ran, or was removed first
       core_t::release(s);

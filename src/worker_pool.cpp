@@ -8,6 +8,7 @@
 // which thread is a worker (thread ids, thread_local), the per-worker statistics ((POOL-C1)/(POOL-C2),
 // idle time from the steady clock), the rejected count and the global pool.
 #include <sigs/worker_pool.hpp>
+#include <sigs/detail/meter.hpp>
 #include <sigs/metrics.hpp>
 
 #include <sigs/detail/thread_record.hpp>
@@ -240,6 +241,24 @@ worker_pool_stats worker_pool::stats() const noexcept {
   s.idle_time = std::chrono::nanoseconds(idle);
   s.busy_time = std::chrono::nanoseconds(busy);
   return s;
+}
+
+health_report worker_pool::healthy(const health_options& o) const {
+  detail::health_input in;
+  in.workers.resize(thread_count_);
+  for (unsigned i = 0; i < thread_count_; ++i) {
+    const worker_slot& w = slots_[i];
+    in.workers[i].busy = w.busy.load(std::memory_order_relaxed);            // relaxed: statistics
+    in.workers[i].completed = w.completed.load(std::memory_order_relaxed);  // relaxed: statistics
+  }
+  const worker_pool_stats s = stats();
+  in.now = detail::meter_now();
+  in.calls = s.completed;
+  in.failures = s.exceptions;
+  in.dropped = s.dropped + s.rejected;
+  in.queued = s.queue_depth;
+  in.capacity = s.queue_capacity;
+  return health_.get().check(o, in);
 }
 
 worker_pool& worker_pool::global() {

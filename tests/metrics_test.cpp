@@ -6,6 +6,8 @@
 #include <sigs/sigs.hpp>
 #include <sigs/metrics.hpp>
 
+#include <stop_token>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -128,7 +130,7 @@ TEST(LatencyHistogram, EmptyReadsZeroAndMergeAddsUp) {
 
 TEST(SignalMetrics, OffCountsOnlyFailuresAndListsNothingUnnamed) {
   sigs::sync_signal<int> sig;
-  EXPECT_EQ(sig.metrics(), sigs::metrics_level::off);
+  EXPECT_EQ(sig.metrics().level, sigs::metrics_level::off);
   sig.add_listener([](const int&) {});
   sig.emit(1);
   EXPECT_EQ(sig.stats().emits, 0u);
@@ -230,7 +232,7 @@ TEST(SignalMetrics, SwitchingLevelsAtRunTime) {
   sig.set_metrics(false);
   sig.emit(0);
   sig.set_metrics(true);
-  EXPECT_EQ(sig.metrics(), sigs::metrics_on);
+  EXPECT_EQ(sig.metrics().level, sigs::metrics_on);
   EXPECT_EQ(sig.stats().emits, 2u);
   EXPECT_EQ(sig.stats().listener_calls, 4u);
   EXPECT_EQ(sig.metadata("k")->call_count, 2u);
@@ -297,6 +299,84 @@ TEST(SignalMetrics, AsyncSignalsCountCallsAndListTheirDeliveries) {
   EXPECT_EQ(p->stats.threads, 2u);
   EXPECT_EQ(p->stats.queue_capacity, 64u);
   EXPECT_GE(p->stats.completed, 1u);
+}
+
+/// A gate listeners can wait on, so a test controls when workers are busy.
+struct gate {
+  std::atomic<bool> open{false};
+  void wait() const {
+    while (!open.load()) std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+};
+
+TEST(SignalMetrics, AsyncDropsAreCountedByReasonAndSumToDropped) {
+  sigs::worker_pool pool(sigs::worker_pool_options{.threads = 1, .queue_capacity = 2});
+  sigs::async_options o;
+  o.pool = &pool;
+  o.overflow = sigs::overflow_policy::reject;
+  sigs::async_signal<int> sig(o);
+  gate g;
+  sig.add_listener([&](const int&) { g.wait(); });
+  sig.add_listener([](const int&) {});
+  for (int i = 0; i < 10; ++i) sig.emit(i);  // the queue fills: the rest dropped for backpressure
+  std::stop_source stop;
+  stop.request_stop();
+  sig.emit(sigs::context(stop.get_token()), 1);                                                       // canceled
+  sig.emit(sigs::context().with_deadline(sigs::context::clock::now() - std::chrono::seconds(1)), 2);  // deadline
+  g.open = true;
+  ASSERT_FALSE(sig.drain());
+  pool.shutdown();
+  sig.emit(3);  // pool stopped
+  const sigs::signal_metrics m = sig.metrics();
+  const auto by = [&](sigs::drop_reason r) { return m.dropped_by[static_cast<std::size_t>(r)]; };
+  EXPECT_GT(by(sigs::drop_reason::backpressure), 0u);
+  EXPECT_EQ(by(sigs::drop_reason::backpressure) % 2, 0u) << "both listeners of each refused emission";
+  EXPECT_EQ(by(sigs::drop_reason::canceled), 2u);
+  EXPECT_EQ(by(sigs::drop_reason::deadline), 2u);
+  EXPECT_EQ(by(sigs::drop_reason::pool_stopped), 2u);
+  std::uint64_t sum = 0;
+  for (std::uint64_t n : m.dropped_by) sum += n;
+  EXPECT_EQ(sum, m.stats.dropped);
+  EXPECT_TRUE(m.is_async);
+}
+
+TEST(SignalMetrics, AsyncQueueWaitRunsFromTheEmitToTheListenersStart) {
+  fake_clock_scope clock;
+  sigs::worker_pool pool(sigs::worker_pool_options{.threads = 1, .queue_capacity = 8});
+  gate g;
+  std::atomic<bool> blocked{false};
+  sigs::task hold([&] {
+    blocked = true;
+    g.wait();
+  });
+  ASSERT_FALSE(pool.submit(hold));
+  while (!blocked.load()) std::this_thread::yield();
+  sigs::async_options o;
+  o.pool = &pool;
+  o.metrics = sigs::metrics_level::full;
+  sigs::async_signal<int> sig(o);
+  sig.add_listener([](const int&) { fake_now += 300; });
+  sig.add_listener([](const int&) {});
+  sig.emit(1);       // stamped at t
+  fake_now += 5000;  // waits in the queue
+  g.open = true;
+  ASSERT_FALSE(sig.drain());
+  const sigs::signal_metrics m = sig.metrics();
+  ASSERT_EQ(m.queue_wait.count, 2u) << "one per listener start";
+  EXPECT_EQ(m.queue_wait.min_ns, 5000u);
+  EXPECT_EQ(m.queue_wait.max_ns, 5300u) << "the second listener also waited for the first";
+  EXPECT_EQ(m.latency.count, 2u);
+  EXPECT_EQ(m.latency.max_ns, 300u);
+}
+
+TEST(SignalMetrics, AnUnnamedSignalIsReadableFromCpp) {
+  sigs::sync_signal<int> sig(sigs::sync_options{.metrics = sigs::metrics_level::counters});
+  sig.add_listener([](const int&) {}, "k");
+  sig.emit(1);
+  const sigs::signal_metrics m = sig.metrics();
+  EXPECT_TRUE(m.name.empty());
+  EXPECT_EQ(m.stats.emits, 1u);
+  EXPECT_EQ(m.by_listener.front().calls, 1u);
 }
 
 // ---- the registry -----------------------------------------------------------------------

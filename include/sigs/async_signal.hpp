@@ -84,7 +84,7 @@ class async_signal : public signal_base<T, detail::snapshot_pins::counted> {
       : base(options.metrics, options.sample_every), pool_(options.pool ? *options.pool : worker_pool::global()),
         capacity_(options.queue_capacity), policy_(options.overflow),
         cache_(std::max<std::size_t>(options.envelope_cache, 2)) {
-    this->list_as(options.name, this, true);
+    this->list_as(options.name, this);
   }
   ///@}
 
@@ -193,6 +193,32 @@ class async_signal : public signal_base<T, detail::snapshot_pins::counted> {
     return s;
   }
 
+  /// The signal's metrics (see signal_base::metrics()), with the async counters: the
+  /// accounting fields of stats, the dropped deliveries by reason, the queue wait.
+  [[nodiscard]] signal_metrics metrics() const {
+    signal_metrics m = base::metrics();
+    m.stats = stats();
+    m.is_async = true;
+    for (std::size_t i = 0; i < drop_reason_count; ++i)
+      m.dropped_by[i] = dropped_by_[i].load(std::memory_order_relaxed);  // relaxed: statistics
+    return m;
+  }
+
+  /// Whether the signal is doing its job (sigs/health.hpp): failures above `o.error_rate`
+  /// of the deliveries in the window; any delivery dropped in the window; emissions in
+  /// flight above `o.queue_fraction` of queue_capacity (when it has one) for `o.queue_for`.
+  [[nodiscard]] health_report healthy(const health_options& o = {}) const {
+    const signal_stats s = stats();
+    detail::health_input in;
+    in.now = detail::meter_now();
+    in.calls = s.delivered;
+    in.failures = s.errors + s.exceptions;
+    in.dropped = s.dropped;
+    in.queued = s.in_flight;
+    in.capacity = capacity_;
+    return this->health_.get().check(o, in);
+  }
+
   /// The pool this signal delivers on.
   [[nodiscard]] worker_pool& pool() const noexcept { return pool_; }
 
@@ -219,6 +245,13 @@ class async_signal : public signal_base<T, detail::snapshot_pins::counted> {
   /// as with an envelope, whose payload is destroyed before drain() can return); any other
   /// payload takes the envelope path.
   struct solo;
+
+  /// Counts `n` deliveries dropped for `why` (its drop_reason).
+  void count_dropped(std::uint64_t n, std::error_code why) noexcept;
+
+  /// When an emission leaves: a meter_now() stamp for its queue wait when metrics time it
+  /// (one emission in sample_every at the sampled level, each at full), else 0.
+  std::uint64_t emit_stamp() const noexcept;
 
   /// Whether a plain emission may travel as a solo task.
   static constexpr bool solo_inline() noexcept;
@@ -279,11 +312,11 @@ class async_signal : public signal_base<T, detail::snapshot_pins::counted> {
   /// Counts a finished emission's outcome in stats() (the listeners of the n that `o` does
   /// not cover were never claimed: dropped), or one rejected try_emit. Returns the dropped
   /// total (0 when rejected).
-  std::uint64_t count_outcome(std::size_t n, const outcome& o, bool rejected) noexcept;
+  std::uint64_t count_outcome(std::size_t n, const outcome& o, bool rejected, std::error_code why) noexcept;
 
   /// Ends a solo emission: counts its outcome, unpins the snapshot and counts the emission
   /// out of the in-flight total.
-  void settle(snapshot* snap, const outcome& o, bool rejected) noexcept;
+  void settle(snapshot* snap, const outcome& o, bool rejected, errc why = errc::pool_stopped) noexcept;
 
   // ---- in-flight accounting (queue_capacity, drain) ------------------------------------
 
@@ -324,6 +357,7 @@ class async_signal : public signal_base<T, detail::snapshot_pins::counted> {
   std::atomic<std::uint64_t> dropped_{0};
   std::atomic<std::uint64_t> skipped_{0};
   std::atomic<std::uint64_t> rejected_{0};
+  std::atomic<std::uint64_t> dropped_by_[drop_reason_count] = {};  // by drop_reason; sum: dropped_
   std::mutex idle_mutex_;
   std::condition_variable idle_cv_;
 };

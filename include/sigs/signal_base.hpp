@@ -24,11 +24,13 @@
 #include <vector>
 
 #include <sigs/context.hpp>
+#include <sigs/detail/health_state.hpp>
 #include <sigs/detail/registry.hpp>
 #include <sigs/detail/signal_core.hpp>
 #include <sigs/detail/thread_record.hpp>
 #include <sigs/emit_result.hpp>
 #include <sigs/errors.hpp>
+#include <sigs/health.hpp>
 #include <sigs/listener.hpp>
 #include <sigs/options.hpp>
 
@@ -193,8 +195,29 @@ class signal_base {
   void set_metrics(metrics_level level) { core_.set_metrics(level); }
   /// set_metrics(metrics_on) or set_metrics(metrics_level::off).
   void set_metrics(bool on) { core_.set_metrics(on ? metrics_on : metrics_level::off); }
-  /// The level set last.
-  [[nodiscard]] metrics_level metrics() const noexcept { return core_.level(); }
+  /// What the signal measured, read now (named or not): the level set last, stats(), the
+  /// keyed listeners alive now and the unkeyed fold, the latency histograms. Allocates
+  /// (throws std::bad_alloc). collect_metrics() reads every named signal this way.
+  /// Whether the signal is doing its job (sigs/health.hpp): listener failures above
+  /// `o.error_rate` of the calls in the window (counted only while metrics are on).
+  /// Thread-safe; allocates.
+  [[nodiscard]] health_report healthy(const health_options& o = {}) const {
+    const signal_stats s = stats();
+    detail::health_input in;
+    in.now = detail::meter_now();
+    in.calls_known = core_.level() != metrics_level::off;
+    in.calls = s.listener_calls;
+    in.failures = s.errors + s.exceptions;
+    return health_.get().check(o, in);
+  }
+
+  [[nodiscard]] signal_metrics metrics() const {
+    signal_metrics m;
+    core().read_metrics(detail::local_record(), m);
+    m.stats = stats();
+    if (listing_) m.name = listing_->name();
+    return m;
+  }
 
  protected:
   /// @cond INTERNAL
@@ -224,8 +247,8 @@ class signal_base {
   /// the end of the most derived constructor, `self` being that object; throws
   /// std::bad_alloc.
   template <class Self>
-  void list_as(const std::string& name, const Self* self, bool is_async) {
-    if (!name.empty()) listing_ = std::make_unique<listing<Self>>(name, self, is_async);
+  void list_as(const std::string& name, const Self* self) {
+    if (!name.empty()) listing_ = std::make_unique<listing<Self>>(name, self);
   }
   /// Takes the signal off the registry, waiting for a collection that reads it: the first
   /// thing a destructor does when collecting reads members it is about to destroy.
@@ -245,21 +268,21 @@ class signal_base {
  private:
   template <class Self>
   struct listing final : detail::listed {
-    listing(const std::string& name, const Self* s, bool async) : listed(name, kind::signal), self(s), is_async(async) {
-      enlist();
-    }
+    listing(const std::string& name, const Self* s) : listed(name, kind::signal), self(s) { enlist(); }
     ~listing() override { delist(); }
     listing(const listing&) = delete;
     listing& operator=(const listing&) = delete;
-    void read_signal(signal_metrics& m) const override {
-      static_cast<const signal_base*>(self)->core().read_metrics(detail::local_record(), m);
-      m.stats = self->stats();
-      m.is_async = is_async;
-    }
+    void read_signal(signal_metrics& m) const override { m = self->metrics(); }
     const Self* self;
-    bool is_async;
   };
   std::unique_ptr<detail::listed> listing_;  // null unless named; destroyed before core_
+
+ protected:
+  /// @cond INTERNAL
+  mutable detail::health_slot health_;  // made by the first healthy()
+                                        /// @endcond
+
+ private:
   /// @endcond
 };
 

@@ -17,6 +17,7 @@
 #include <sigs/emit_result.hpp>
 #include <sigs/errors.hpp>
 #include <sigs/fwd.hpp>
+#include <sigs/health.hpp>
 #include <sigs/listener.hpp>
 #include <sigs/metrics.hpp>
 #include <sigs/options.hpp>

@@ -55,7 +55,7 @@ class sync_signal : public signal_base<T> {
   /// what it reads: the async settings (pool, queue, overflow) do not compile here.
   sync_signal() : sync_signal(sync_options{}) {}
   explicit sync_signal(const sync_options& options) : base(options.metrics, options.sample_every) {
-    this->list_as(options.name, this, false);
+    this->list_as(options.name, this);
   }
   ///@}
 
@@ -71,9 +71,10 @@ class sync_signal : public signal_base<T> {
   using base::add_once_with_key;          // (f, key)
   using base::empty;
   using base::has_key;                   // (key)
+  using base::healthy;                   // (health_options = {}): health_report
   using base::keys;                      // keys of the active keyed listeners
   using base::metadata;                  // (id) or (key): optional<listener_metadata>
-  using base::metrics;                   // the metrics_level set last
+  using base::metrics;                   // signal_metrics: counters and histograms, read now
   using base::remove_listener;           // (id) or (key)
   using base::remove_listener_and_wait;  // (id) or (key): also waits for running calls
   using base::reset;                     // removes every listener

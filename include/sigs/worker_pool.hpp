@@ -37,6 +37,7 @@
 #include <sigs/context.hpp>
 #include <sigs/detail/pool_core.hpp>
 #include <sigs/detail/port.hpp>
+#include <sigs/detail/health_state.hpp>
 #include <sigs/detail/registry.hpp>
 #include <sigs/task.hpp>
 #include <sigs/errors.hpp>
@@ -155,6 +156,13 @@ class worker_pool {
   /// Reads the counters; lock-free, callable any time, from any thread, also from a task.
   [[nodiscard]] worker_pool_stats stats() const noexcept;
 
+  /// Whether the pool is doing its job (sigs/health.hpp): its queue above
+  /// `o.queue_fraction` of its capacity for `o.queue_for`; a worker seen in the same task
+  /// for longer than `o.stuck_after` (as seen by successive calls); tasks dropped or
+  /// rejected in the window; tasks that threw above `o.error_rate` of those completed.
+  /// Thread-safe; allocates.
+  [[nodiscard]] health_report healthy(const health_options& o = {}) const;
+
   /// The process-wide default pool, created on first use with the options given to
   /// set_global_options / set_global_threads (default options otherwise), and shut down
   /// (drained) by static destruction at exit.
@@ -195,6 +203,7 @@ class worker_pool {
   unsigned thread_count_;
   std::unique_ptr<worker_slot[]> slots_;
   std::unique_ptr<detail::listed> listing_;  // in the metrics registry, when named
+  mutable detail::health_slot health_;       // made by the first healthy()
   std::vector<std::thread> workers_;
 };
 

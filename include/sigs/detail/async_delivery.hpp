@@ -64,8 +64,9 @@ struct async_delivery {
     std::optional<T> payload;
     context ctx;
     std::shared_ptr<completion_type> done;
-    bool rejected = false;   // a try_emit that failed: nothing is counted as dropped
-    bool on_caller = false;  // counted in by reserve_on_caller() (runs on the emitter)
+    bool rejected = false;         // a try_emit that failed: nothing is counted as dropped
+    std::uint64_t emitted_at = 0;  // meter_now() at the emit when its queue wait is timed, else 0
+    bool on_caller = false;        // counted in by reserve_on_caller() (runs on the emitter)
 
     /// Readies the envelope for an emission of `snap` whose payload is already in place.
     /// Everything here is published to the copies by the pool's push.
@@ -110,7 +111,7 @@ struct async_delivery {
   /// emission's completion. The caller holds `snap` (signal_core::hold).
   template <class Claim, class OnDrop>
   static delivery_outcome run_listeners(Core& core, record& rec, snapshot* snap, const context& ctx, const T& payload,
-                                        completion_type* done, Claim claim, OnDrop on_drop) {
+                                        completion_type* done, std::uint64_t emitted_at, Claim claim, OnDrop on_drop) {
     // The hold keeps the snapshot alive; run_entry announces each call in this thread's
     // record, which is what remove_listener_and_wait waits on. The frame also marks this
     // thread as running core's listeners, for async_signal::drain() (emitting()).
@@ -123,6 +124,9 @@ struct async_delivery {
       const std::size_t i = claim();  // each index claimed once (envelope_tally::claim)
       if (i >= n) break;
       entry_t& e = *snap->items()[i];
+      // The queue wait: from the emit to this listener's start (a timed emission only).
+      if (SIGS_UNLIKELY(emitted_at != 0) && metering.meter != nullptr)
+        metering.meter->queue_wait.record(meter_now() - emitted_at);
       std::optional<failure> fail;
       const run_status st =
           checked ? core.template run_entry_any<ctx_check::each_listener>(fs.f, e, ctx, payload, metering, fail)
@@ -148,7 +152,7 @@ struct async_delivery {
   /// adds what it did to the envelope's counts. The caller then drops its reference.
   static void run_copy(Core& core, record& rec, envelope& env) {
     const delivery_outcome o = run_listeners(
-        core, rec, env.snap, env.ctx, *env.payload, env.done.get(), [&env] { return env.claim(); },
+        core, rec, env.snap, env.ctx, *env.payload, env.done.get(), env.emitted_at, [&env] { return env.claim(); },
         [&env](std::error_code why) { env.note_drop(why); });
     env.add_counts(o.delivered, o.dropped, o.skipped);  // published by (ENV-R1), release_ref()
   }
@@ -166,8 +170,8 @@ struct async_delivery {
     const std::size_t n = snap->size();
     const auto t = env.totals(n);  // relaxed loads, ordered by (ENV-R1)
     const delivery_outcome o{t.delivered, t.dropped, t.skipped, t.claimed};
-    if (!env.rejected && o.claimed < n) env.note_drop(errc::pool_stopped);  // discarded
-    const std::uint64_t dropped = count(n, o, env.rejected);                // before the completion
+    if (!env.rejected && o.claimed < n) env.note_drop(errc::pool_stopped);       // discarded
+    const std::uint64_t dropped = count(n, o, env.rejected, env.drop_reason());  // before the completion
     if (env.done) {
       env.done->finish(o.delivered, dropped, o.skipped, env.drop_reason());
       env.done.reset();

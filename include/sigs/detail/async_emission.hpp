@@ -45,7 +45,8 @@ struct async_signal<T>::solo {
   T payload;
   bool rejected = false;  // set by a try_emit whose push failed, before it drops the task
   void operator()() { owner->run_solo(*this); }
-  void discard() noexcept { owner->settle(snap, {}, rejected); }
+  void discard() noexcept { owner->settle(snap, {}, rejected, why); }
+  errc why = errc::pool_stopped;  // what a discard drops its listeners for
 };
 
 template <class T>
@@ -94,10 +95,12 @@ std::error_code async_signal<T>::submit(const context& ctx, P&& payload, std::sh
   const std::size_t n = snap->size();
   // Read before the push: the worker that takes the first copy still counts as idle.
   const std::size_t idle = n > 1 && !run_here ? pool_.idle_workers() : 0;
+  // An emission whose queue wait is timed carries its stamp in an envelope.
+  const std::uint64_t stamp = emit_stamp();
   if constexpr (solo_inline()) {
     // Only for an emission bound for the pool: a solo task's end (settle()) counts it out
     // of the pool's share; an envelope remembers which share it came from.
-    if (&ctx == &detail::no_context && !done && n != 0 && idle < 2 && !run_here) {
+    if (&ctx == &detail::no_context && !done && n != 0 && idle < 2 && !run_here && stamp == 0) {
       worker_pool::task t = solo{this, snap, T(std::forward<P>(payload))};
       taken.armed = false;  // the task owns the pin and the count now
       return submit_solo(t, try_only);
@@ -113,6 +116,7 @@ std::error_code async_signal<T>::submit(const context& ctx, P&& payload, std::sh
   }
   taken.armed = false;
   env->prepare(snap, ctx, std::move(done), on_caller);
+  env->emitted_at = stamp;
 
   std::error_code result;
   if (n != 0) {
@@ -161,6 +165,7 @@ std::error_code async_signal<T>::submit_solo(worker_pool::task& t, bool try_only
       t.discard();
       return ec;
     }
+    if (ec == errc::backpressure) t.target<solo>()->why = errc::backpressure;
     t.discard();  // counts the listeners dropped
   }
   core_.count_emit();
@@ -181,7 +186,7 @@ std::error_code async_signal<T>::refuse(std::error_code why, bool try_only,
   snapshot* snap = core_.hold(detail::local_record());
   const std::uint64_t n = snap->size();
   core_type::release(snap);
-  dropped_.fetch_add(n, std::memory_order_relaxed);  // relaxed: a statistic
+  count_dropped(n, why);
   if (done) done->finish(0, n, 0, why);
   return {};
 }
@@ -210,10 +215,33 @@ void async_signal<T>::run(envelope& env, bool release) {
 }
 
 template <class T>
+void async_signal<T>::count_dropped(std::uint64_t n, std::error_code why) noexcept {
+  drop_reason r = drop_reason::pool_stopped;  // a discard by the pool, the reason unrecorded
+  if (why == errc::backpressure || why == errc::would_deadlock)
+    r = drop_reason::backpressure;  // no room to wait for
+  else if (why == errc::canceled)
+    r = drop_reason::canceled;
+  else if (why == errc::deadline_exceeded)
+    r = drop_reason::deadline;
+  // relaxed: statistics (a reader may see one before the other).
+  dropped_.fetch_add(n, std::memory_order_relaxed);
+  dropped_by_[static_cast<std::size_t>(r)].fetch_add(n, std::memory_order_relaxed);
+}
+
+template <class T>
+std::uint64_t async_signal<T>::emit_stamp() const noexcept {
+  const auto m = core_.metering_for();
+  if (SIGS_LIKELY(m.meter == nullptr) || m.level == metrics_level::counters) return 0;
+  if (m.level == metrics_level::sampled && !m.meter->sample(m.slot)) return 0;
+  const std::uint64_t now = detail::meter_now();
+  return now == 0 ? 1 : now;  // 0 means "not timed"
+}
+
+template <class T>
 void async_signal<T>::run_solo(solo& s) {
   std::size_t next = 0;
   outcome o = delivery::run_listeners(
-      core_, detail::local_record(), s.snap, detail::no_context, s.payload, nullptr, [&next] { return next++; },
+      core_, detail::local_record(), s.snap, detail::no_context, s.payload, nullptr, 0, [&next] { return next++; },
       [](std::error_code) {});
   o.claimed = s.snap->size();  // every index, in order
   settle(s.snap, o, false);
@@ -223,8 +251,10 @@ template <class T>
 void async_signal<T>::release_ref(envelope& env) noexcept {
   if (!env.release_ref()) return;
   const bool on_caller = env.on_caller;
-  snapshot* snap = delivery::close(
-      env, [this](std::size_t n, const outcome& o, bool rejected) noexcept { return count_outcome(n, o, rejected); });
+  snapshot* snap =
+      delivery::close(env, [this](std::size_t n, const outcome& o, bool rejected, std::error_code why) noexcept {
+        return count_outcome(n, o, rejected, why);
+      });
   recycle(&env);
   core_type::release(snap);
   unreserve(on_caller);  // last: after it, drain() may return and this signal be destroyed
@@ -236,7 +266,8 @@ void async_signal<T>::recycle(envelope* env) noexcept {
 }
 
 template <class T>
-std::uint64_t async_signal<T>::count_outcome(std::size_t n, const outcome& o, bool rejected) noexcept {
+std::uint64_t async_signal<T>::count_outcome(std::size_t n, const outcome& o, bool rejected,
+                                             std::error_code why) noexcept {
   if (rejected) {
     rejected_.fetch_add(1, std::memory_order_relaxed);  // relaxed: a statistic
     return 0;
@@ -245,14 +276,14 @@ std::uint64_t async_signal<T>::count_outcome(std::size_t n, const outcome& o, bo
   // relaxed: statistics. Zeros are not added: every RMW here takes a line that all
   // workers share, and dropped/skipped are almost always zero.
   if (o.delivered) delivered_.fetch_add(o.delivered, std::memory_order_relaxed);
-  if (dropped) dropped_.fetch_add(dropped, std::memory_order_relaxed);
+  if (dropped) count_dropped(dropped, why);
   if (o.skipped) skipped_.fetch_add(o.skipped, std::memory_order_relaxed);
   return dropped;
 }
 
 template <class T>
-void async_signal<T>::settle(snapshot* snap, const outcome& o, bool rejected) noexcept {
-  count_outcome(snap->size(), o, rejected);
+void async_signal<T>::settle(snapshot* snap, const outcome& o, bool rejected, errc why) noexcept {
+  count_outcome(snap->size(), o, rejected, why);
   core_type::release(snap);
   unreserve();  // last: after it, drain() may return and this signal be destroyed
 }

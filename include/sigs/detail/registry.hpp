@@ -37,6 +37,8 @@ class listed {
   /// The series this entry is collected under: its name, or overflow_name when its name
   /// came past the limit.
   [[nodiscard]] const std::string& series() const noexcept { return series_; }
+  /// The name it was given.
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
   [[nodiscard]] kind what() const noexcept { return kind_; }
 
  protected:
