@@ -225,7 +225,7 @@ class signal_base {
     core_.set_sample_every(sample_every);
     core_.set_metrics(level);
   }
-  ~signal_base() = default;
+  ~signal_base() { delist(); }
 
   template <class F>
   static constexpr void check_listener() {
@@ -248,11 +248,19 @@ class signal_base {
   /// std::bad_alloc.
   template <class Self>
   void list_as(const std::string& name, const Self* self) {
-    if (!name.empty()) listing_ = std::make_unique<listing<Self>>(name, self);
+    if (name.empty()) return;
+    listing_ = std::make_unique<listing<Self>>(name, self);
+    // Listed only now, so that a collection, which reads listing_ (metrics()), reads it
+    // after this thread wrote it: the registry's mutex orders the two.
+    listing_->enlist();
   }
   /// Takes the signal off the registry, waiting for a collection that reads it: the first
   /// thing a destructor does when collecting reads members it is about to destroy.
-  void delist() noexcept { listing_.reset(); }
+  void delist() noexcept {
+    if (!listing_) return;
+    listing_->delist();  // before listing_ changes: a collection may be reading it
+    listing_.reset();
+  }
 
   template <class Pred>
   std::optional<listener_metadata> find_metadata(Pred pred) const {
@@ -268,7 +276,7 @@ class signal_base {
  private:
   template <class Self>
   struct listing final : detail::listed {
-    listing(const std::string& name, const Self* s) : listed(name, kind::signal), self(s) { enlist(); }
+    listing(const std::string& name, const Self* s) : listed(name, kind::signal), self(s) {}
     ~listing() override { delist(); }
     listing(const listing&) = delete;
     listing& operator=(const listing&) = delete;

@@ -41,12 +41,14 @@ class listed {
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
   [[nodiscard]] kind what() const noexcept { return kind_; }
 
+  /// Registers: from then on collections read it. Throws std::bad_alloc.
+  void enlist();
+  /// Unregisters, if registered; waits for a collection reading it. The derived class's
+  /// destructor calls it first, before the members read() uses go.
+  void delist() noexcept;
+
  protected:
   listed(std::string name, kind k) : name_(std::move(name)), kind_(k) {}
-  /// Registers; call last in the derived constructor. Throws std::bad_alloc.
-  void enlist();
-  /// Unregisters; call first in the derived destructor. Waits for a collection reading it.
-  void delist() noexcept;
 
  private:
   std::string name_;
