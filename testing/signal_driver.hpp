@@ -195,6 +195,31 @@ class signal_driver {
                            m->last_called != std::chrono::system_clock::time_point{}};
   }
 
+  /// Whether the metrics reading agrees with stats() and metadata(): empty, or what
+  /// disagrees (which the model's trace never shows, so the comparison fails on it).
+  /// Every call is timed (sample_every 1), so each series times as many calls as it counts.
+  std::string metrics_disagreement() const {
+    const sigs::signal_metrics m = sig_.metrics();
+    const sigs::signal_stats s = sig_.stats();
+    std::string bad;
+    if (m.stats.emits != s.emits || m.stats.listener_calls != s.listener_calls) bad += " stats";
+    if (m.listeners != sig_.size()) bad += " listeners";
+    if (m.by_listener.empty() || !m.by_listener.back().key.empty()) bad += " no-fold";
+    std::uint64_t series_calls = 0;
+    std::uint64_t timed = 0;
+    for (const sigs::listener_metrics& l : m.by_listener) {
+      series_calls += l.calls;
+      timed += l.latency.count;
+      if (l.latency.count != l.calls) bad += " latency(" + l.key + ")";
+      if (l.key.empty()) continue;
+      const auto md = sig_.metadata(std::string_view(l.key));
+      if (!md || md->call_count != l.calls || md->error_count != l.errors + l.exceptions) bad += " key(" + l.key + ")";
+    }
+    if (series_calls > s.listener_calls) bad += " calls";  // equal until a keyed listener goes
+    if (m.latency.count != timed) bad += " latency";
+    return bad.empty() ? std::string() : " METRICS DISAGREE:" + bad;
+  }
+
   static stats_report report_of(const sigs::signal_stats& s) {
     return stats_report{s.emits, s.listener_calls, s.errors, s.exceptions, s.canceled, s.handler_failures};
   }
@@ -263,7 +288,8 @@ class signal_driver {
       case op_kind::introspect:
         out_->push_back(what + fmt::introspection(sig_.size(), sig_.keys(), sig_.has_key(o.key),
                                                   report_of(sig_.metadata(std::string_view(o.key))),
-                                                  report_of(sig_.metadata(to_sut(o.target))), report_of(sig_.stats())));
+                                                  report_of(sig_.metadata(to_sut(o.target))), report_of(sig_.stats())) +
+                          metrics_disagreement());
         return;
     }
   }
