@@ -8,7 +8,9 @@ Reads the Google Benchmark JSON written with --benchmark_repetitions=N and
   1. emit: ns per emit with one thread, at 1/10/100/1000 listeners, and the 2-thread/1-thread
      ratio of items/s (2.0 is perfect scaling) — the layout of docs/benchmarks.md —
      then the same from the fastest repetition (the "min" statistic), when present; 1,000
-     distinct listener functions (distinct/*); sigs against its emit targets;
+     distinct listener functions (distinct/*); sigs against its emit targets; each metrics
+     level (bench_metrics.cpp) against metrics off: extra ns per listener call, 2-thread
+     scaling, the aims of docs/observability.md;
   2. emit in detail: items/s for 1 and 2 threads, the ratio, and allocations per emit;
   3. ratios between implementations at one thread (sigs/floor, boost/sigs, ...);
   4. writer: ns per add+remove with 10 listeners present, allocations per add+remove;
@@ -32,6 +34,8 @@ import re
 import sys
 
 IMPLS = ["floor", "floor_fnptr", "sigs", "boost_signals2", "sigcpp"]
+# Printed in the metrics table only, not beside the peers.
+METRIC_IMPLS = {"sigs_counters", "sigs_sampled", "sigs_full"}
 COUNTS = [1, 10, 100, 1000]
 UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
@@ -256,6 +260,43 @@ def print_emit_targets(emit, distinct):
     if sc:
         print("- two threads over one: " + ", ".join(f"{x:.2f} at {n}" for n, x in sc) +
               f" (target {SCALING_TARGET}): {'met' if min(x for _, x in sc) >= SCALING_TARGET else 'not met'}")
+    print()
+
+
+# What metrics may cost (docs/observability.md): the extra ns per listener call of each
+# level over emit/sigs (metrics off) at the same listener count, and the two-thread
+# scaling with counters on.
+METRIC_LEVELS = [("sigs_counters", "counters", 1.0), ("sigs_sampled", "sampled", 2.0), ("sigs_full", "full", 30.0)]
+METRIC_COUNTS = [1, 10, 100]
+METRICS_SCALING_TARGET = 1.8
+
+
+def print_metrics(emit):
+    """Each metrics level against emit/sigs (off), per listener call, met or not."""
+    if not any(k[0] == "sigs_counters" for k in emit):
+        return
+    print("Metrics: extra ns per listener call over metrics off (medians, 1 thread), and 2-thread scaling:")
+    print()
+    print("| level | " + " | ".join(f"{n} listener{'s' if n > 1 else ''}" for n in METRIC_COUNTS) +
+          " | aim | 2-thr (" + " / ".join(str(n) for n in METRIC_COUNTS) + ") |")
+    print("| --- |" + " ---: |" * len(METRIC_COUNTS) + " --- | --- |")
+    off_sc = [scaling(emit, "sigs", n) for n in METRIC_COUNTS]
+    print("| off | " + " | ".join(f"{fmt_ns(ns_of(emit, 'sigs', n))} ns/emit" for n in METRIC_COUNTS) + " | — | " +
+          " / ".join("—" if x is None else f"{x:.2f}" for x in off_sc) + " |")
+    for impl, level, aim in METRIC_LEVELS:
+        extra = []
+        for n in METRIC_COUNTS:
+            on, off = ns_of(emit, impl, n), ns_of(emit, "sigs", n)
+            extra.append(None if on is None or off is None else (on - off) / n)
+        worst = max((x for x in extra if x is not None), default=None)
+        met = worst is not None and worst <= aim
+        sc = [scaling(emit, impl, n) for n in METRIC_COUNTS]
+        verdict = f"+{aim:g} ns: {'met' if met else 'not met'}"
+        if level == "counters":
+            ok = all(x is not None and x >= METRICS_SCALING_TARGET for x in sc)
+            verdict += f"; 2-thr ≥ {METRICS_SCALING_TARGET}: {'met' if ok else 'not met'}"
+        print(f"| {level} | " + " | ".join("—" if x is None else f"+{x:.2f}" for x in extra) + f" | {verdict} | " +
+              " / ".join("—" if x is None else f"{x:.2f}" for x in sc) + " |")
     print()
 
 
@@ -556,7 +597,7 @@ def main(argv):
     context, emit, writer, errors = load(argv[1])
     async_emit, async_tput = load_async(argv[1])
     impls = [i for i in IMPLS if any(k[0] == i for k in emit)]
-    impls += sorted({k[0] for k in emit} - set(impls))
+    impls += sorted({k[0] for k in emit} - set(impls) - METRIC_IMPLS)
 
     print(f"compiler: {context.get('compiler', '?')}, build: {context.get('build_type', '?')}, "
           f"{context.get('num_cpus', '?')} CPUs at {context.get('mhz_per_cpu', '?')} MHz, "
@@ -569,6 +610,7 @@ def main(argv):
         print_distinct(distinct)
     if emit:
         print_emit_targets(emit, distinct)
+        print_metrics(emit)
     if writer:
         print("Writer: one add and one remove with 10 listeners present (medians):")
         print()
