@@ -408,6 +408,29 @@ TEST(MetricsRegistry, ASignalIsListedWhileItLivesAndSameNamesMerge) {
   EXPECT_EQ(find_signal(after, "metrics_test.twin"), nullptr);
 }
 
+TEST(MetricsRegistry, PoolsOfOneNameFormOneSeries) {
+  sigs::worker_pool a(sigs::worker_pool_options{.threads = 1, .queue_capacity = 8, .name = "metrics_test.pools"});
+  sigs::worker_pool b(sigs::worker_pool_options{.threads = 2, .queue_capacity = 16, .name = "metrics_test.pools"});
+  std::atomic<int> ran{0};
+  for (sigs::worker_pool* p : {&a, &b}) {
+    sigs::task t([&] { ++ran; });
+    ASSERT_FALSE(p->submit(t));
+  }
+  while (ran.load() < 2) std::this_thread::yield();
+  a.shutdown();
+  b.shutdown();
+  const auto snap = sigs::collect_metrics();
+  auto p = std::find_if(snap.by_pool.begin(), snap.by_pool.end(),
+                        [](const sigs::pool_metrics& m) { return m.name == "metrics_test.pools"; });
+  ASSERT_NE(p, snap.by_pool.end());
+  EXPECT_EQ(p->instances, 2u);
+  EXPECT_EQ(p->stats.threads, 3u);
+  EXPECT_EQ(p->stats.queue_capacity, 24u);
+  EXPECT_EQ(p->stats.submitted, 2u);
+  EXPECT_EQ(p->stats.completed, 2u);
+  EXPECT_EQ(p->stats.busy_time, a.stats().busy_time + b.stats().busy_time);
+}
+
 struct name_limit_scope {
   explicit name_limit_scope(std::size_t n) { sigs::set_metrics_name_limit(n); }
   ~name_limit_scope() { sigs::set_metrics_name_limit(sigs::default_name_limit); }
