@@ -126,7 +126,7 @@ struct worker_pool::pool_listing final : detail::listed {
   const worker_pool& pool;
 };
 
-worker_pool::worker_pool(worker_pool_options options)
+worker_pool::worker_pool(const worker_pool_options& options)
     : core_(options.queue_capacity), thread_count_(std::max(1u, options.threads)),
       slots_(std::make_unique<worker_slot[]>(thread_count_)) {
   if (!options.name.empty()) listing_ = std::make_unique<pool_listing>(options.name, *this);

@@ -50,14 +50,16 @@ enum class health_issue : unsigned char {
 
 /// One reason, with a sentence for a log or a probe's body.
 struct health_problem {
-  health_issue issue;
-  std::string what;
+  health_issue issue;  ///< which threshold was crossed
+  std::string what;    ///< what was seen, with the figures, e.g. "12 dropped within 60000 ms"
 };
 
 /// The answer of healthy(): healthy when there is no problem.
 struct health_report {
-  std::vector<health_problem> problems;
+  std::vector<health_problem> problems;  ///< empty when healthy
+  /// Healthy: no problem.
   [[nodiscard]] bool ok() const noexcept { return problems.empty(); }
+  /// ok().
   explicit operator bool() const noexcept { return ok(); }
 };
 

@@ -29,15 +29,15 @@ namespace sigs {
 
 /// What a named worker pool measured.
 struct pool_metrics {
-  std::string name;
-  worker_pool_stats stats;
+  std::string name;           ///< its name
+  worker_pool_stats stats;    ///< as stats() returns them (summed over the instances)
   std::size_t instances = 1;  ///< pools folded into this series
 };
 
 /// Every named signal and pool at one collect_metrics() call, grouped by name.
 struct metrics_snapshot {
-  std::vector<signal_metrics> by_signal;
-  std::vector<pool_metrics> by_pool;
+  std::vector<signal_metrics> by_signal;  ///< one per name, sorted by name
+  std::vector<pool_metrics> by_pool;      ///< one per name, sorted by name
   /// Registrations whose name came past the name limit: they are folded into the series
   /// named overflow_name.
   std::uint64_t folded = 0;

@@ -195,9 +195,6 @@ class signal_base {
   void set_metrics(metrics_level level) { core_.set_metrics(level); }
   /// set_metrics(metrics_on) or set_metrics(metrics_level::off).
   void set_metrics(bool on) { core_.set_metrics(on ? metrics_on : metrics_level::off); }
-  /// What the signal measured, read now (named or not): the level set last, stats(), the
-  /// keyed listeners alive now and the unkeyed fold, the latency histograms. Allocates
-  /// (throws std::bad_alloc). collect_metrics() reads every named signal this way.
   /// Whether the signal is doing its job (sigs/health.hpp): listener failures above
   /// `o.error_rate` of the calls in the window (counted only while metrics are on).
   /// Thread-safe; allocates.
@@ -211,6 +208,9 @@ class signal_base {
     return health_.get().check(o, in);
   }
 
+  /// What the signal measured, read now (named or not): the level set last, stats(), the
+  /// keyed listeners alive now and the unkeyed fold, the latency histograms. Allocates
+  /// (throws std::bad_alloc). collect_metrics() reads every named signal this way.
   [[nodiscard]] signal_metrics metrics() const {
     signal_metrics m;
     core().read_metrics(detail::local_record(), m);

@@ -38,6 +38,7 @@ inline constexpr metrics_level metrics_on = metrics_level::sampled;
 struct latency_histogram {
   /// Linear sub-buckets per power of two, as a power of two.
   static constexpr unsigned sub_bits = 3;
+  /// Linear sub-buckets per power of two.
   static constexpr std::uint64_t sub_count = std::uint64_t{1} << sub_bits;
   /// The first value of the last bucket.
   static constexpr std::uint64_t top = std::uint64_t{1} << 36;
@@ -75,9 +76,13 @@ struct latency_histogram {
   /// The value below which a fraction `q` (0 to 1) of the values lie: the middle of the
   /// bucket that holds it, clamped to [min, max]. Zero when empty.
   [[nodiscard]] std::chrono::nanoseconds quantile(double q) const noexcept;
+  /// quantile(0.50), the median.
   [[nodiscard]] std::chrono::nanoseconds p50() const noexcept { return quantile(0.50); }
+  /// quantile(0.90).
   [[nodiscard]] std::chrono::nanoseconds p90() const noexcept { return quantile(0.90); }
+  /// quantile(0.99).
   [[nodiscard]] std::chrono::nanoseconds p99() const noexcept { return quantile(0.99); }
+  /// quantile(0.999).
   [[nodiscard]] std::chrono::nanoseconds p999() const noexcept { return quantile(0.999); }
   /// sum / count, zero when empty.
   [[nodiscard]] std::chrono::nanoseconds mean() const noexcept {
@@ -108,9 +113,9 @@ inline constexpr std::size_t drop_reason_count = 4;
 
 /// What a named signal measured, as read by collect_metrics().
 struct signal_metrics {
-  std::string name;
-  bool is_async = false;
-  metrics_level level = metrics_level::off;
+  std::string name;                          ///< its name (empty for an unnamed signal's metrics())
+  bool is_async = false;                     ///< an async_signal
+  metrics_level level = metrics_level::off;  ///< the level set last (the highest, when folded)
   signal_stats stats;         ///< as stats() returns them
   std::size_t listeners = 0;  ///< listeners registered now
   /// The keyed listeners alive now, each on its own, then the unkeyed fold (always last).

@@ -93,7 +93,7 @@ class worker_pool {
   /// Starts `options.threads` workers and allocates the queue. Throws std::length_error
   /// (capacity too large), std::bad_alloc, or std::system_error (a thread could not be
   /// started; the workers already started are stopped first).
-  explicit worker_pool(worker_pool_options options = {});
+  explicit worker_pool(const worker_pool_options& options = {});
 
   /// shutdown(shutdown_mode::drain). Destroying a pool from one of its own tasks is
   /// undefined, except by exit() from a task of the global pool (that worker is detached);
