@@ -116,8 +116,8 @@ struct signal_metrics {
   std::string name;                          ///< its name (empty for an unnamed signal's metrics())
   bool is_async = false;                     ///< an async_signal
   metrics_level level = metrics_level::off;  ///< the level set last (the highest, when folded)
-  signal_stats stats;         ///< as stats() returns them
-  std::size_t listeners = 0;  ///< listeners registered now
+  signal_stats stats;                        ///< as stats() returns them
+  std::size_t listeners = 0;                 ///< listeners registered now
   /// The keyed listeners alive now, each on its own, then the unkeyed fold (always last).
   std::vector<listener_metrics> by_listener;
   latency_histogram latency;     ///< every timed listener call, keyed or not
