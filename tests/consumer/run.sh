@@ -37,6 +37,7 @@ else
 fi
 
 mkdir -p "$work/components"
+# shellcheck disable=SC2016 # ${HOW} is for CMake, not the shell
 printf '%s\n' 'cmake_minimum_required(VERSION 3.25)' 'project(sigs_components LANGUAGES CXX)' \
   'find_package(sigs REQUIRED CONFIG ${HOW} no_such_component)' \
   'if(sigs_no_such_component_FOUND)' '  message(FATAL_ERROR "an unknown component was found")' 'endif()' \

@@ -203,10 +203,11 @@ void add_pool(family_set& fs, const pool_metrics& p) {
               by_pool(), static_cast<double>(st.idle_time.count()) / ns_per_second);
 }
 
-// "host:port" -> host (everything before the last ':'); no ':' -> empty.
+// "host:port" -> host (everything before the last ':'); a bare port listens on every
+// IPv4 interface: "0.0.0.0".
 std::string host_of(const std::string& address) {
   const std::size_t colon = address.rfind(':');
-  return colon == std::string::npos ? std::string{} : address.substr(0, colon);
+  return colon == std::string::npos ? std::string{"0.0.0.0"} : address.substr(0, colon);
 }
 
 }  // namespace

@@ -79,7 +79,8 @@ class prometheus_exporter {
 
   /// The port it listens on: the one chosen when the address asked for port 0.
   [[nodiscard]] std::uint16_t port() const;
-  /// The host part of the address it was given (before the last ':').
+  /// The host part of the address it was given (before the last ':'); "0.0.0.0" for an
+  /// address that is a port alone (every IPv4 interface).
   [[nodiscard]] const std::string& host() const noexcept { return host_; }
   /// `http://<host>:<port><path>`.
   [[nodiscard]] std::string url() const;
