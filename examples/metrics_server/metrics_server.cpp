@@ -21,13 +21,10 @@
 #include <sigs/prometheus.hpp>
 #include <sigs/sigs.hpp>
 
-#include <pthread.h>
-#include <signal.h>
-
 #include <atomic>
-#include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
@@ -45,6 +42,10 @@ namespace {
 
 constexpr auto book_spin = 300us;  // orders/book: a listener of known latency
 constexpr auto email_sleep = 50us;
+
+// Set by SIGINT and SIGTERM; the main thread polls it.
+volatile std::sig_atomic_t stop_signal = 0;
+extern "C" void on_stop_signal(int sig) { stop_signal = sig; }
 
 struct arguments {
   std::string address = "127.0.0.1:0";
@@ -139,13 +140,8 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  // SIGINT and SIGTERM are taken with sigtimedwait() below: block them before any thread
-  // starts, so that every thread inherits the mask.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
 
   try {
     workload w;
@@ -181,12 +177,11 @@ int main(int argc, char** argv) {
                               ? std::optional(std::chrono::steady_clock::now() + std::chrono::seconds(*args->seconds))
                               : std::nullopt;
     while (!deadline || std::chrono::steady_clock::now() < *deadline) {
-      const timespec tick{0, 100'000'000};  // 100 ms
-      const int sig = sigtimedwait(&stop_signals, nullptr, &tick);
-      if (sig == SIGINT || sig == SIGTERM) {
-        std::cout << "metrics_server: stopping (signal " << sig << ")" << std::endl;
+      if (stop_signal != 0) {
+        std::cout << "metrics_server: stopping (signal " << stop_signal << ")" << std::endl;
         break;
       }
+      std::this_thread::sleep_for(50ms);
     }
     stop = true;
     if (load.joinable()) load.join();
