@@ -3,7 +3,7 @@
 #  1. every C++ file of the repository is laid out as .clang-format says (clang-format-14);
 #  2. clang-tidy-14, with the checks in .clang-tidy (tests/.clang-tidy relaxes one for the
 #     tests), finds nothing in the translation units of the lint preset: src/, tests/,
-#     props/, fuzz/, examples/ and one generated unit per public header. Every finding is
+#     props/, fuzz/, examples/, exporters/ and one generated unit per public header. Every finding is
 #     an error; a deliberate exception is a NOLINT(check) comment with its reason.
 # The Relacy models are not linted: they compile against Relacy's replacement of std.
 set -euo pipefail
@@ -18,7 +18,7 @@ done
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   mapfile -t files < <(git ls-files '*.hpp' '*.cpp' '*.h')
 else
-  mapfile -t files < <(find include src tests testing props fuzz models examples bench \
+  mapfile -t files < <(find include src tests testing props fuzz models examples exporters bench \
     -name '*.hpp' -o -name '*.cpp' -o -name '*.h')
 fi
 if ! "$format" --dry-run --Werror "${files[@]}" 2>/tmp/sigs-format.$$; then

@@ -7,7 +7,7 @@ set -euo pipefail
 demo_pkgs=(g++ cmake ninja-build)
 test_pkgs=(g++ clang cmake ninja-build libgtest-dev libgmock-dev libbenchmark-dev
   libclang-rt-14-dev librapidcheck-dev relacy-dev gcovr libboost-dev libsigc++-3.0-dev python3 doxygen
-  clang-tidy-14 clang-format-14)
+  clang-tidy-14 clang-format-14 prometheus-cpp-dev prometheus)
 
 pkgs=("${test_pkgs[@]}")
 [[ "${1:-}" == "--demo" ]] && pkgs=("${demo_pkgs[@]}")

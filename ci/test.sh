@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 ci/setup.sh || exit 1
 
 lanes=("$@")
-((${#lanes[@]})) || lanes=(dev asan tsan fuzz models coverage bench docs lint)
+((${#lanes[@]})) || lanes=(dev asan tsan fuzz models coverage bench scrape docs lint)
 
 declare -A took result
 failed=0

@@ -5,6 +5,7 @@
 #   cmake -DPROGRAM=<exe> "-DMATCH=<regex>;<regex>..." -P run_and_compare.cmake
 #       for a program whose output is partly timing-dependent: every regex must match
 #       somewhere in stdout, and the exit code must be 0.
+# ARGS (a list) is passed to the program as its arguments.
 # On a mismatch it prints the first differing line and a unified diff (or both outputs),
 # keeps the actual output in <exe>.actual.txt, and fails.
 cmake_minimum_required(VERSION 3.25)
@@ -16,7 +17,7 @@ if(NOT DEFINED EXPECTED AND NOT DEFINED MATCH)
   message(FATAL_ERROR "run_and_compare: set EXPECTED (a file) or MATCH (regexes)")
 endif()
 
-execute_process(COMMAND "${PROGRAM}"
+execute_process(COMMAND "${PROGRAM}" ${ARGS}
   OUTPUT_VARIABLE actual
   ERROR_VARIABLE errors
   RESULT_VARIABLE rc
