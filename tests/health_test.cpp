@@ -117,6 +117,42 @@ TEST(Health, APoolWorkerInOneTaskTooLongIsStuck) {
   EXPECT_FALSE(has(pool.healthy(), sigs::health_issue::worker_stuck));
 }
 
+TEST(Health, AWorkerThatMovesOnToAnotherTaskIsNotStuck) {
+  fake_clock_scope clock;
+  sigs::worker_pool pool(sigs::worker_pool_options{.threads = 1, .queue_capacity = 8});
+  gate first, second;
+  std::atomic<int> started{0};
+  sigs::task a([&] {
+    started = 1;
+    first.wait();
+  });
+  sigs::task b([&] {
+    started = 2;
+    second.wait();
+  });
+  ASSERT_FALSE(pool.submit(a));
+  ASSERT_FALSE(pool.submit(b));
+  while (started.load() != 1) std::this_thread::yield();
+  EXPECT_TRUE(pool.healthy());
+  advance(8s);
+  first.open = true;
+  while (started.load() != 2) std::this_thread::yield();
+  advance(8s);  // 16 s busy, but in two tasks
+  EXPECT_TRUE(pool.healthy());
+  second.open = true;
+  pool.shutdown();
+}
+
+TEST(Health, ManyChecksInATightLoopKeepABoundedHistory) {
+  fake_clock_scope clock;
+  sigs::sync_signal<int> sig(sigs::sync_options{.metrics = sigs::metrics_level::counters});
+  sig.add_listener([](const int&) {});
+  for (int i = 0; i < 5000; ++i) {
+    sig.emit(i);
+    ASSERT_TRUE(sig.healthy());
+  }
+}
+
 TEST(Health, APoolThatRejectsOrBacksUpIsUnhealthy) {
   fake_clock_scope clock;
   sigs::worker_pool pool(sigs::worker_pool_options{.threads = 1, .queue_capacity = 4});

@@ -108,6 +108,23 @@ TEST(LatencyHistogram, QuantilesAreWithinOneSixteenthOfTheExactValue) {
   EXPECT_EQ(h.quantile(1.0).count(), static_cast<std::int64_t>(values.back()));  // clamped to max
 }
 
+TEST(LatencyHistogram, TheLastBucketHoldsEverythingPastTheTop) {
+  EXPECT_EQ(hist::bucket_upper(hist::bucket_count - 1), UINT64_MAX);
+  const hist h = from_values({1, hist::top * 2, hist::top * 3});
+  EXPECT_EQ(h.buckets[hist::bucket_count - 1], 2u);
+  EXPECT_EQ(h.quantile(0.5).count(), static_cast<std::int64_t>(hist::top)) << "the last bucket answers its lower bound";
+  EXPECT_EQ(h.max_ns, hist::top * 3);
+}
+
+TEST(LatencyHistogram, AReadingWhoseBucketsLagItsCountAnswersTheMax) {
+  hist h;  // as a reading taken while values arrive may be: counted, not yet in a bucket
+  h.count = 4;
+  h.min_ns = 10;
+  h.max_ns = 90;
+  h.buckets[hist::bucket_of(10)] = 1;
+  EXPECT_EQ(h.quantile(0.75).count(), 90);
+}
+
 TEST(LatencyHistogram, EmptyReadsZeroAndMergeAddsUp) {
   hist empty;
   EXPECT_EQ(empty.p50().count(), 0);
@@ -369,6 +386,71 @@ TEST(SignalMetrics, AsyncQueueWaitRunsFromTheEmitToTheListenersStart) {
   EXPECT_EQ(m.latency.max_ns, 300u);
 }
 
+TEST(SignalMetrics, AReadingWithMetricsNeverOnListsTheKeyedListenersAtZero) {
+  sigs::sync_signal<int> sig;
+  sig.add_listener([](const int&) {}, "k");
+  sig.add_listener([](const int&) {});
+  sig.add_once([](const int&) {});
+  sig.emit(1);  // the once-listener fired: dead, still in the snapshot until the next write
+  const sigs::signal_metrics m = sig.metrics();
+  EXPECT_EQ(m.level, sigs::metrics_level::off);
+  EXPECT_EQ(m.listeners, 2u);
+  ASSERT_EQ(m.by_listener.size(), 2u);
+  EXPECT_EQ(m.by_listener[0].key, "k");
+  EXPECT_EQ(m.by_listener[0].calls, 0u);
+  EXPECT_EQ(m.by_listener[1].calls, 0u);
+}
+
+std::uint64_t zero_clock() noexcept { return 0; }
+
+TEST(SignalMetrics, AsyncEmissionsAreStampedOnlyWhenTimed) {
+  sigs::worker_pool pool(sigs::worker_pool_options{.threads = 1, .queue_capacity = 64});
+  sigs::async_options o;
+  o.pool = &pool;
+  o.metrics = sigs::metrics_level::counters;
+  sigs::async_signal<int> sig(o);
+  sig.add_listener([](const int&) {});
+  sig.emit(1);
+  ASSERT_FALSE(sig.drain());
+  EXPECT_EQ(sig.metrics().queue_wait.count, 0u) << "counters time nothing";
+  sig.set_metrics(sigs::metrics_level::sampled);  // sample_every 64: the first of each 64
+  for (int i = 0; i < 128; ++i) sig.emit(i);
+  ASSERT_FALSE(sig.drain());
+  EXPECT_GE(sig.metrics().queue_wait.count, 1u);
+  EXPECT_LE(sig.metrics().queue_wait.count, 4u);
+  // A clock that reads 0 still stamps: 0 means "not timed".
+  sigs::set_metrics_clock(&zero_clock);
+  sig.set_metrics(sigs::metrics_level::full);
+  const std::uint64_t before = sig.metrics().queue_wait.count;
+  sig.emit(2);
+  ASSERT_FALSE(sig.drain());
+  sigs::set_metrics_clock(nullptr);
+  EXPECT_EQ(sig.metrics().queue_wait.count, before + 1);
+}
+
+TEST(SignalMetrics, AnEmissionStampedBeforeMetricsWentOffRecordsNoWait) {
+  sigs::worker_pool pool(sigs::worker_pool_options{.threads = 1, .queue_capacity = 8});
+  gate g;
+  std::atomic<bool> blocked{false};
+  sigs::task hold([&] {
+    blocked = true;
+    g.wait();
+  });
+  ASSERT_FALSE(pool.submit(hold));
+  while (!blocked.load()) std::this_thread::yield();
+  sigs::async_options o;
+  o.pool = &pool;
+  o.metrics = sigs::metrics_level::full;
+  sigs::async_signal<int> sig(o);
+  sig.add_listener([](const int&) {});
+  sig.emit(1);  // stamped
+  sig.set_metrics(sigs::metrics_level::off);
+  g.open = true;
+  ASSERT_FALSE(sig.drain());
+  EXPECT_EQ(sig.metrics().queue_wait.count, 0u);
+  EXPECT_EQ(sig.stats().delivered, 1u);
+}
+
 TEST(SignalMetrics, AnUnnamedSignalIsReadableFromCpp) {
   sigs::sync_signal<int> sig(sigs::sync_options{.metrics = sigs::metrics_level::counters});
   sig.add_listener([](const int&) {}, "k");
@@ -406,6 +488,20 @@ TEST(MetricsRegistry, ASignalIsListedWhileItLivesAndSameNamesMerge) {
   }
   const auto after = sigs::collect_metrics();
   EXPECT_EQ(find_signal(after, "metrics_test.twin"), nullptr);
+}
+
+TEST(MetricsRegistry, ASyncAndAnAsyncSignalOfOneNameFormOneAsyncSeries) {
+  sigs::sync_signal<int> s(named("metrics_test.mixed", sigs::metrics_level::counters));
+  sigs::async_options o;
+  o.name = "metrics_test.mixed";
+  sigs::async_signal<int> a(o);
+  sigs::sync_signal<int> t(named("metrics_test.mixed", sigs::metrics_level::counters));
+  const auto snap = sigs::collect_metrics();
+  const auto* m = find_signal(snap, "metrics_test.mixed");
+  ASSERT_NE(m, nullptr);
+  EXPECT_TRUE(m->is_async);
+  EXPECT_EQ(m->instances, 3u);
+  EXPECT_EQ(m->level, sigs::metrics_level::counters);
 }
 
 TEST(MetricsRegistry, PoolsOfOneNameFormOneSeries) {

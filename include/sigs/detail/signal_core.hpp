@@ -399,7 +399,7 @@ class signal_core {
       l.errors = err.count - err.exceptions;
       if (const listener_meter* lm = d->meter.load(std::memory_order_acquire)) {  // (MTR-1)
         l.calls = lm->calls.read();
-        if (lm->latency) lm->latency->read_into(l.latency);
+        lm->latency->read_into(l.latency);  // a keyed listener's meter has one
       }
       out.latency.merge(l.latency);
     });
