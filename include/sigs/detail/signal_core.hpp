@@ -451,7 +451,7 @@ class signal_core {
     signal_meter* meter = nullptr;
     unsigned slot = 0;
     metrics_level level = metrics_level::off;
-    sigs::tracer* trace = nullptr;  // while tracing is on (trace_hooks.hpp)
+    bool traced = false;  // the trace bit was set (trace_hooks.hpp); in the padding: 16 bytes, 2 registers
   };
 
   /// How one listener call is timed; `sampled` calls also set last_called.
@@ -471,10 +471,10 @@ class signal_core {
   /// The call is announced in the thread's record first (call_tracking.hpp, CALL-1), so that
   /// remove_and_wait sees it, and the state is read after that (CALL-2). `Fence` is the
   /// domain's mode (asymmetric()), fixed per emission by the caller.
-  /// `Traced`: `m.trace` is the tracer; the call gets a span, a child of `ctx.trace()`.
+  /// `Traced`: the call gets a span of tracer `t`, a child of `ctx.trace()`.
   template <ctx_check Check, fence_mode Fence, bool Traced = false>
   SIGS_ALWAYS_INLINE run_status run_entry(frame& f, entry_t& e, const context& ctx, const T& value, const metering& m,
-                                          std::optional<failure>& fail) {
+                                          std::optional<failure>& fail, [[maybe_unused]] sigs::tracer* t = nullptr) {
     if constexpr (Check == ctx_check::each_listener) {
       if (stop_requested(ctx, fail)) {
         // relaxed: only tells a dead entry (skipped) from a live one (stopped); no data.
@@ -496,7 +496,7 @@ class signal_core {
     if (SIGS_UNLIKELY(m.meter != nullptr)) timing = start_call(m);
     bool failed;
     if constexpr (Traced) {
-      failed = invoke_traced(e, ctx, value, *m.trace, fail);
+      failed = invoke_traced(e, ctx, value, *t, fail);
     } else {
       try {
         failed = e.invoke(&e, ctx, value, fail);
@@ -520,17 +520,23 @@ class signal_core {
   template <ctx_check Check>
   run_status run_entry_any(frame& f, entry_t& e, const context& ctx, const T& value, const metering& m,
                            std::optional<failure>& fail) requires(Pins == snapshot_pins::counted) {
-    if (SIGS_UNLIKELY(m.trace != nullptr)) return run_entry_traced<Check>(f, e, ctx, value, m, fail);
+    if (SIGS_UNLIKELY(m.traced)) return run_entry_traced<Check>(f, e, ctx, value, m, fail);
     return domain_.asymmetric() ? run_entry<Check, fence_mode::asymmetric>(f, e, ctx, value, m, fail)
                                 : run_entry<Check, fence_mode::symmetric>(f, e, ctx, value, m, fail);
   }
 
-  /// run_entry_any() with a span for the call; `ctx` carries the emit span's context.
+  /// run_entry_any() with a span for the call, when the signal still has a tracer; `ctx`
+  /// carries the emit span's context.
   template <ctx_check Check>
   SIGS_COLD run_status run_entry_traced(frame& f, entry_t& e, const context& ctx, const T& value, const metering& m,
                                         std::optional<failure>& fail) requires(Pins == snapshot_pins::counted) {
-    return domain_.asymmetric() ? run_entry<Check, fence_mode::asymmetric, true>(f, e, ctx, value, m, fail)
-                                : run_entry<Check, fence_mode::symmetric, true>(f, e, ctx, value, m, fail);
+    sigs::tracer* t = trace_.installed();  // (TRC-1)
+    if (t == nullptr) {
+      return domain_.asymmetric() ? run_entry<Check, fence_mode::asymmetric>(f, e, ctx, value, m, fail)
+                                  : run_entry<Check, fence_mode::symmetric>(f, e, ctx, value, m, fail);
+    }
+    return domain_.asymmetric() ? run_entry<Check, fence_mode::asymmetric, true>(f, e, ctx, value, m, fail, t)
+                                : run_entry<Check, fence_mode::symmetric, true>(f, e, ctx, value, m, fail, t);
   }
 
   /// Calls `e` in a span of tracer `t`, the child of `ctx.trace()`, and under a context
@@ -592,9 +598,20 @@ class signal_core {
     typename Domain::guard g(domain_, rec);
     snapshot* s = g.template protect<snapshot>(head_, overflow_);
     frame_scope fs(domain_, rec, this);
-    const metering m = metering_for_emit();
-    if (SIGS_UNLIKELY(m.trace != nullptr)) return emit_traced<OnFailure, Check, Fence>(fs.f, s, ctx, value, m);
-    return walk<OnFailure, Check, Fence>(fs.f, s, ctx, value, m);
+    // The metering (metering_for()), with the loop specialised for metrics and tracing off:
+    // one relaxed load and a branch, and no per-listener test of a meter.
+    const std::uint8_t bits = level_.load(std::memory_order_relaxed);  // relaxed: a switch, no data
+    if (SIGS_LIKELY(bits == 0)) return walk<OnFailure, Check, Fence>(fs.f, s, ctx, value, metering{});
+    return emit_metered<OnFailure, Check, Fence>(fs.f, s, ctx, value, bits);
+  }
+
+  /// emit_in() with metrics or tracing on, as the level byte `bits` says.
+  template <on_failure OnFailure, ctx_check Check, fence_mode Fence>
+  [[gnu::noinline]] emit_return<OnFailure> emit_metered(frame& f, snapshot* s, const context& ctx, const T& value,
+                                                        std::uint8_t bits) {
+    const metering m = metering_for_emit(bits);
+    if (SIGS_UNLIKELY(m.traced)) return emit_traced<OnFailure, Check, Fence>(f, s, ctx, value, m);
+    return walk<OnFailure, Check, Fence>(f, s, ctx, value, m);
   }
 
   /// The first failure of a traced emission that records its failures (the end_emit
@@ -607,18 +624,20 @@ class signal_core {
   };
 
   /// emit_in() with a span for the emission, the child of `ctx.trace()`, and one for each
-  /// listener call, the child of the emission's.
+  /// listener call, the child of the emission's; untraced if the tracer is gone already.
   template <on_failure OnFailure, ctx_check Check, fence_mode Fence>
   SIGS_COLD emit_return<OnFailure> emit_traced(frame& f, snapshot* s, const context& ctx, const T& value,
                                                const metering& m) {
-    sigs::tracer& t = *m.trace;
+    sigs::tracer* installed = trace_.installed();  // (TRC-1)
+    if (installed == nullptr) return walk<OnFailure, Check, Fence>(f, s, ctx, value, m);
+    sigs::tracer& t = *installed;
     const std::optional<trace_span> span = trace_.begin_emit(t, false, ctx.trace());
     const context ectx = child_context(ctx, span);
     first_failure failed;
     if constexpr (OnFailure == on_failure::stop) {
       emit_result r;
       try {
-        r = walk<OnFailure, Check, Fence, true>(f, s, ectx, value, m, &failed);
+        r = walk<OnFailure, Check, Fence, true>(f, s, ectx, value, m, &failed, &t);
       } catch (...) {
         if (span) trace_.end_emit(t, *span, {}, std::current_exception());
         throw;
@@ -627,7 +646,7 @@ class signal_core {
       return r;
     } else {
       try {
-        walk<OnFailure, Check, Fence, true>(f, s, ectx, value, m, &failed);
+        walk<OnFailure, Check, Fence, true>(f, s, ectx, value, m, &failed, &t);
       } catch (...) {
         if (span) trace_.end_emit(t, *span, {}, std::current_exception());
         throw;
@@ -643,10 +662,11 @@ class signal_core {
   }
 
   /// The emission loop over snapshot `s`, in frame `f`. `Traced`: each call gets a span
-  /// (run_entry), and `failed` hears of each failure the emission records.
+  /// of tracer `t` (run_entry), and `failed` hears of each failure the emission records.
   template <on_failure OnFailure, ctx_check Check, fence_mode Fence, bool Traced = false>
   SIGS_ALWAYS_INLINE emit_return<OnFailure> walk(frame& f, snapshot* s, const context& ctx, const T& value,
-                                                 const metering& m, [[maybe_unused]] first_failure* failed = nullptr) {
+                                                 const metering& m, [[maybe_unused]] first_failure* failed = nullptr,
+                                                 [[maybe_unused]] sigs::tracer* t = nullptr) {
     constexpr bool Try = OnFailure == on_failure::stop;
     std::size_t called = 0;
     std::optional<failure> fail;
@@ -656,7 +676,7 @@ class signal_core {
       // The entries are apart from the array: ask for one a few listeners ahead, so that a
       // long list waits on no entry's first line (measured: distinct/sigs/1000).
       if (end - it > prefetch_distance) SIGS_PREFETCH(it[prefetch_distance]);
-      const run_status st = run_entry<Check, Fence, Traced>(f, *e, ctx, value, m, fail);
+      const run_status st = run_entry<Check, Fence, Traced>(f, *e, ctx, value, m, fail, t);
       if (SIGS_LIKELY(st == run_status::ok)) {
         ++called;
         continue;
@@ -724,7 +744,7 @@ class signal_core {
   SIGS_COLD metering metering_traced(std::uint8_t bits) const noexcept {
     const auto lvl = static_cast<std::uint8_t>(bits & level_metrics_mask);
     metering m = lvl != 0 ? metering_on(static_cast<metrics_level>(lvl)) : metering{};
-    if ((bits & level_traced) != 0) m.trace = trace_.installed();  // (TRC-1)
+    m.traced = (bits & level_traced) != 0;
     return m;
   }
 
@@ -798,9 +818,9 @@ class signal_core {
     return r;
   }
 
-  /// metering_for(), counting the emit.
-  SIGS_ALWAYS_INLINE metering metering_for_emit() const noexcept {
-    metering m = metering_for();
+  /// metering_for() of a level byte emit_in() loaded, not zero, counting the emit.
+  SIGS_ALWAYS_INLINE metering metering_for_emit(std::uint8_t bits) const noexcept {
+    metering m = metering_traced(bits);
     if (SIGS_UNLIKELY(m.meter != nullptr)) bump(m.meter->shards[m.slot].emits, m.slot);
     return m;
   }
