@@ -110,11 +110,14 @@ class tracer {
   virtual void end_call(const trace_span& span, std::error_code error, const std::exception_ptr& exception) = 0;
 
  protected:
+  ///@{
+  /// For derived classes only: a tracer is used through a pointer, never sliced.
   tracer() = default;
   tracer(const tracer&) = default;
   tracer& operator=(const tracer&) = default;
   tracer(tracer&&) = default;
   tracer& operator=(tracer&&) = default;
+  ///@}
 };
 
 }  // namespace sigs
