@@ -598,8 +598,8 @@ class signal_core {
     typename Domain::guard g(domain_, rec);
     snapshot* s = g.template protect<snapshot>(head_, overflow_);
     frame_scope fs(domain_, rec, this);
-    // The metering (metering_for()), with the loop specialised for metrics and tracing off:
-    // one relaxed load and a branch, and no per-listener test of a meter.
+    // The metering (metering_for()): with metrics and tracing off, one relaxed load and a
+    // branch, then the loop with an empty metering; anything else is out of line.
     const std::uint8_t bits = level_.load(std::memory_order_relaxed);  // relaxed: a switch, no data
     if (SIGS_LIKELY(bits == 0)) return walk<OnFailure, Check, Fence>(fs.f, s, ctx, value, metering{});
     return emit_metered<OnFailure, Check, Fence>(fs.f, s, ctx, value, bits);
