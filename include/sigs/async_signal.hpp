@@ -84,6 +84,7 @@ class async_signal : public signal_base<T, detail::snapshot_pins::counted> {
       : base(options.metrics, options.sample_every), pool_(options.pool ? *options.pool : worker_pool::global()),
         capacity_(options.queue_capacity), policy_(options.overflow),
         cache_(std::max<std::size_t>(options.envelope_cache, 2)) {
+    this->trace_as(options.name, options.tracer);
     this->list_as(options.name, this);
   }
   ///@}
@@ -261,9 +262,20 @@ class async_signal : public signal_base<T, detail::snapshot_pins::counted> {
   struct unwind;
 
   /// Every emit of this signal: queues (or, by the overflow policy, runs here or refuses)
-  /// one emission of `payload`, as `m` says.
+  /// one emission of `payload`, as `m` says (submit_in), traced when a tracer is installed.
   template <class P>
   std::error_code submit(const context& ctx, P&& payload, std::shared_ptr<detail::completion_state> done, mode m);
+
+  /// submit() in an emit span: the emission carries the span's context (in its envelope)
+  /// to the workers, whose listener calls' spans are its children. The span ends here,
+  /// once the emission is queued.
+  template <class P>
+  std::error_code submit_traced(sigs::tracer& t, const context& ctx, P&& payload,
+                                std::shared_ptr<detail::completion_state> done, mode m);
+
+  /// submit(), untraced (or inside submit_traced()'s span).
+  template <class P>
+  std::error_code submit_in(const context& ctx, P&& payload, std::shared_ptr<detail::completion_state> done, mode m);
 
   enum class first_push { queued, ran_here, refused };
 

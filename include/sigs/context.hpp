@@ -1,8 +1,9 @@
 // sigs/context.hpp — cancellation and deadline for one emission.
 //
 // A context is what Go's context.Context is to the Go library: a stop token plus an
-// optional deadline. It is cheap to copy (a std::stop_token and a time point) and is
-// passed by const reference through emission.
+// optional deadline, and the trace it belongs to (sigs/trace_context.hpp), if any. It is
+// cheap to copy (a std::stop_token, a time point and 25 bytes of trace ids) and is passed
+// by const reference through emission.
 //
 //   std::stop_source stop;
 //   auto ctx = sigs::context(stop.get_token()).with_timeout(std::chrono::milliseconds(5));
@@ -15,11 +16,13 @@
 #include <system_error>
 
 #include <sigs/errors.hpp>
+#include <sigs/trace_context.hpp>
 
 namespace sigs {
 
-/// Cancellation (std::stop_token) and an optional deadline (steady clock).
-/// A default-constructed context can never be cancelled and costs nothing to check.
+/// Cancellation (std::stop_token), an optional deadline (steady clock) and an optional
+/// trace context. A default-constructed context can never be cancelled, costs nothing to
+/// check, and belongs to no trace.
 class context {
  public:
   /// The clock deadlines are measured on.
@@ -51,6 +54,18 @@ class context {
     return c;
   }
 
+  /// Returns a copy that belongs to the trace `trace`: a traced emission under it starts
+  /// its span as a child of `trace` (docs/tracing.md). An invalid `trace` means none.
+  [[nodiscard]] context with_trace(const trace_context& trace) const noexcept {
+    context c = *this;
+    c.trace_ = trace;
+    return c;
+  }
+
+  /// The trace this context belongs to: invalid (trace_context::valid() is false) when
+  /// none. Inside a listener of a traced emission, it is the listener call's own span.
+  [[nodiscard]] const trace_context& trace() const noexcept { return trace_; }
+
   /// The stop token that cancels this context (one that can never stop, if none).
   [[nodiscard]] const std::stop_token& stop_token() const noexcept { return token_; }
   /// The deadline, if any.
@@ -73,6 +88,7 @@ class context {
   std::stop_token token_;
   clock::time_point deadline_{};
   bool has_deadline_ = false;
+  trace_context trace_{};
 };
 
 namespace detail {

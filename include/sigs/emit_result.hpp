@@ -69,6 +69,8 @@ struct signal_stats {
   /// not keep: a listener's first exception needs memory for that record, and there was
   /// none. They are counted in errors / exceptions and reach the error handler all the same.
   std::uint64_t unrecorded_failures = 0;
+  /// Exceptions the signal's tracer threw (swallowed; the emission went on: sigs/tracer.hpp).
+  std::uint64_t tracer_failures = 0;
 
   // Async signals only. Each listener of each accepted emission ends in exactly one of
   // delivered, dropped or skipped, so once drain() returns:

@@ -24,6 +24,8 @@ struct worker_pool_stats;
 enum class shutdown_mode : unsigned char;
 class completion;
 struct delivery_failure;
+struct trace_context;
+class tracer;
 
 namespace detail {
 enum class snapshot_pins : bool;

@@ -41,8 +41,12 @@ struct sync_options {
   /// 0 is taken as 1.
   std::uint32_t sample_every = 64;
   /// A name lists the signal in the metrics registry (collect_metrics(), the exporters).
-  /// Empty: not listed, and it costs nothing.
+  /// Empty: not listed, and it costs nothing. A tracer is told it too.
   std::string name{};
+  /// The tracer that hears of each emission and listener call (sigs/tracer.hpp,
+  /// docs/tracing.md); it must outlive the signal's use of it. Null (the default):
+  /// untraced, at no cost. Can be changed later with set_tracer().
+  sigs::tracer* tracer = nullptr;
 };
 
 /// Options of an async_signal. Defaults are the fast path.
@@ -54,6 +58,9 @@ struct async_options {
   std::uint32_t sample_every = 64;
   /// As sync_options::name.
   std::string name{};
+  /// As sync_options::tracer. An async emission's span ends once it is queued; its
+  /// listener calls' spans, on the workers, are its children (docs/tracing.md).
+  sigs::tracer* tracer = nullptr;
 
   /// The pool that runs listeners; nullptr means worker_pool::global().
   /// The pool must outlive the signal.

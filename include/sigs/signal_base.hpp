@@ -33,6 +33,7 @@
 #include <sigs/health.hpp>
 #include <sigs/listener.hpp>
 #include <sigs/options.hpp>
+#include <sigs/tracer.hpp>
 
 namespace sigs {
 
@@ -219,6 +220,14 @@ class signal_base {
     return m;
   }
 
+  /// Installs the tracer that hears of each emission and listener call from now on, or
+  /// with nullptr switches tracing off (sigs/tracer.hpp, docs/tracing.md). Emissions
+  /// already running, or queued, keep the tracer they started with: the old one must
+  /// outlive them. Off costs an emission nothing.
+  void set_tracer(sigs::tracer* t) { core_.set_tracer(t); }
+  /// The tracer installed last; nullptr when tracing is off.
+  [[nodiscard]] sigs::tracer* tracer() const noexcept { return core_.get_tracer(); }
+
  protected:
   /// @cond INTERNAL
   signal_base(metrics_level level, std::uint32_t sample_every) : core_(detail::global_domain()) {
@@ -242,6 +251,13 @@ class signal_base {
 
   // Reading the snapshot is logically const; the hazard record is the thread's, not ours.
   core_type& core() const noexcept { return const_cast<core_type&>(core_); }
+
+  /// Gives the tracer the signal's `name`, and installs `t` (null: untraced). Called by
+  /// the most derived constructor.
+  void trace_as(const std::string& name, sigs::tracer* t) {
+    core_.set_trace_name(name);
+    if (t != nullptr) core_.set_tracer(t);
+  }
 
   /// Lists the signal in the metrics registry under `name`, unless it is empty. Called at
   /// the end of the most derived constructor, `self` being that object; throws

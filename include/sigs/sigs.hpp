@@ -21,7 +21,10 @@
 #include <sigs/listener.hpp>
 #include <sigs/metrics.hpp>
 #include <sigs/options.hpp>
+#include <sigs/recording_tracer.hpp>
 #include <sigs/signal_base.hpp>
 #include <sigs/sync_signal.hpp>
 #include <sigs/task.hpp>
+#include <sigs/trace_context.hpp>
+#include <sigs/tracer.hpp>
 #include <sigs/worker_pool.hpp>

@@ -55,6 +55,7 @@ class sync_signal : public signal_base<T> {
   /// what it reads: the async settings (pool, queue, overflow) do not compile here.
   sync_signal() : sync_signal(sync_options{}) {}
   explicit sync_signal(const sync_options& options) : base(options.metrics, options.sample_every) {
+    this->trace_as(options.name, options.tracer);
     this->list_as(options.name, this);
   }
   ///@}
@@ -80,8 +81,10 @@ class sync_signal : public signal_base<T> {
   using base::reset;                     // removes every listener
   using base::set_error_handler;         // called for each failure emit() records
   using base::set_metrics;               // (metrics_level) or (bool): what is measured
+  using base::set_tracer;                // (tracer*): spans for emissions and calls, or off
   using base::size;                      // active listeners
   using base::stats;                     // signal_stats
+  using base::tracer;                    // the tracer installed, or nullptr
   /// @endcond
 
   // ---- emission ---------------------------------------------------------------------

@@ -71,6 +71,33 @@ template <class T>
 template <class P>
 std::error_code async_signal<T>::submit(const context& ctx, P&& payload, std::shared_ptr<detail::completion_state> done,
                                         mode m) {
+  if (sigs::tracer* t = core_.tracer_for_emit(); SIGS_UNLIKELY(t != nullptr))
+    return submit_traced(*t, ctx, std::forward<P>(payload), std::move(done), m);
+  return submit_in(ctx, std::forward<P>(payload), std::move(done), m);
+}
+
+template <class T>
+template <class P>
+std::error_code async_signal<T>::submit_traced(sigs::tracer& t, const context& ctx, P&& payload,
+                                               std::shared_ptr<detail::completion_state> done, mode m) {
+  detail::trace_state& tracing = core_.tracing();
+  const std::optional<trace_span> span = tracing.begin_emit(t, true, ctx.trace());
+  std::error_code ec;
+  try {
+    // Not detail::no_context, so never a solo task: the context travels in the envelope.
+    ec = submit_in(detail::child_context(ctx, span), std::forward<P>(payload), std::move(done), m);
+  } catch (...) {
+    if (span) tracing.end_emit(t, *span, {}, std::current_exception());
+    throw;
+  }
+  if (span) tracing.end_emit(t, *span, ec, nullptr);
+  return ec;
+}
+
+template <class T>
+template <class P>
+std::error_code async_signal<T>::submit_in(const context& ctx, P&& payload,
+                                           std::shared_ptr<detail::completion_state> done, mode m) {
   const bool try_only = m == mode::try_only;
   if (ctx.can_be_canceled()) {
     if (std::error_code ec = ctx.error()) return refuse(ec, try_only, done);

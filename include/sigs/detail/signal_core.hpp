@@ -68,6 +68,7 @@
 #include <sigs/detail/modes.hpp>
 #include <sigs/detail/snapshot.hpp>
 #include <sigs/detail/port.hpp>
+#include <sigs/detail/trace_hooks.hpp>
 #include <sigs/emit_result.hpp>
 #include <sigs/errors.hpp>
 #include <sigs/listener.hpp>
@@ -268,7 +269,7 @@ class signal_core {
   /// with the level left as it was, if their memory runs out.
   void set_metrics(metrics_level lvl) {
     if (lvl == metrics_level::off) {
-      level_.store(0, std::memory_order_relaxed);  // relaxed: a switch, no data
+      set_level_bits(level_metrics_mask, 0);
       return;
     }
     std::lock_guard<typename A::mutex> lock(mutex_);        // no entry is added meanwhile without its meter
@@ -308,13 +309,39 @@ class signal_core {
       // (MTR-2) release: the meter's construction, to the acquire in metering_for().
       meter_.store(meter_owner_.get(), std::memory_order_release);
     }
-    level_.store(static_cast<std::uint8_t>(lvl), std::memory_order_relaxed);  // relaxed: a switch, no data
+    set_level_bits(level_metrics_mask, static_cast<std::uint8_t>(lvl));
   }
 
   /// The level set_metrics() last set.
   [[nodiscard]] metrics_level level() const noexcept {
-    return static_cast<metrics_level>(level_.load(std::memory_order_relaxed));  // relaxed: a switch, no data
+    const std::uint8_t bits = level_.load(std::memory_order_relaxed);  // relaxed: a switch, no data
+    return static_cast<metrics_level>(bits & level_metrics_mask);
   }
+
+  /// Installs `t` as the signal's tracer (null: tracing off), for emissions that start
+  /// from now on (trace_hooks.hpp, TRC-1).
+  void set_tracer(sigs::tracer* t) {
+    std::lock_guard<typename A::mutex> lock(mutex_);  // the pointer and the bit change together
+    trace_.install(t);                                // (TRC-1) before the bit
+    set_level_bits(level_traced, t != nullptr ? level_traced : 0);
+  }
+
+  /// The installed tracer (null when none).
+  [[nodiscard]] sigs::tracer* get_tracer() const noexcept { return trace_.installed(); }
+
+  /// The name the tracer is told. Set before the signal is shared.
+  void set_trace_name(std::string name) { trace_.set_name(std::move(name)); }
+
+  /// The tracer of an emission starting now, or null when tracing is off: one relaxed
+  /// load of the level byte and a branch (async emits; sync ones read it in metering_for()).
+  SIGS_ALWAYS_INLINE sigs::tracer* tracer_for_emit() const noexcept {
+    const std::uint8_t bits = level_.load(std::memory_order_relaxed);  // relaxed: a switch, no data
+    if (SIGS_LIKELY((bits & level_traced) == 0)) return nullptr;
+    return trace_.installed();  // (TRC-1)
+  }
+
+  /// The signal's tracing state: its tracer's calls, made exception-safe.
+  [[nodiscard]] trace_state& tracing() noexcept { return trace_; }
 
   /// The sampling period the signal's meter will use (before metrics are first switched on).
   void set_sample_every(std::uint32_t n) noexcept { sample_every_ = n; }
@@ -379,6 +406,7 @@ class signal_core {
     s.canceled = canceled_.load(std::memory_order_relaxed);
     s.handler_failures = handler_failures_.load(std::memory_order_relaxed);
     s.unrecorded_failures = unrecorded_failures_.load(std::memory_order_relaxed);
+    s.tracer_failures = trace_.failures();
     return s;
   }
 
@@ -423,6 +451,7 @@ class signal_core {
     signal_meter* meter = nullptr;
     unsigned slot = 0;
     metrics_level level = metrics_level::off;
+    bool traced = false;  // the trace bit was set (trace_hooks.hpp)
     /// At the full level, when the previous call of this emission ended: the next call's
     /// start, so that each call costs one clock read, not two. Its time then includes the
     /// emission's own step between the two calls (a few nanoseconds).
@@ -446,9 +475,10 @@ class signal_core {
   /// The call is announced in the thread's record first (call_tracking.hpp, CALL-1), so that
   /// remove_and_wait sees it, and the state is read after that (CALL-2). `Fence` is the
   /// domain's mode (asymmetric()), fixed per emission by the caller.
-  template <ctx_check Check, fence_mode Fence>
+  /// `Traced`: the call gets a span of tracer `t`, a child of `ctx.trace()`.
+  template <ctx_check Check, fence_mode Fence, bool Traced = false>
   SIGS_ALWAYS_INLINE run_status run_entry(frame& f, entry_t& e, const context& ctx, const T& value, const metering& m,
-                                          std::optional<failure>& fail) {
+                                          std::optional<failure>& fail, [[maybe_unused]] sigs::tracer* t = nullptr) {
     if constexpr (Check == ctx_check::each_listener) {
       if (stop_requested(ctx, fail)) {
         // relaxed: only tells a dead entry (skipped) from a live one (stopped); no data.
@@ -469,11 +499,15 @@ class signal_core {
     call_timing timing;
     if (SIGS_UNLIKELY(m.meter != nullptr)) timing = start_call(m);
     bool failed;
-    try {
-      failed = e.invoke(&e, ctx, value, fail);
-    } catch (...) {
-      fail.emplace(failure{errc::listener_exception, std::current_exception()});
-      failed = true;
+    if constexpr (Traced) {
+      failed = invoke_traced(e, ctx, value, *t, fail);
+    } else {
+      try {
+        failed = e.invoke(&e, ctx, value, fail);
+      } catch (...) {
+        fail.emplace(failure{errc::listener_exception, std::current_exception()});
+        failed = true;
+      }
     }
     if (SIGS_UNLIKELY(m.meter != nullptr)) count_call(e, m, timing);
     if (SIGS_LIKELY(!failed)) {
@@ -491,8 +525,45 @@ class signal_core {
   template <ctx_check Check>
   run_status run_entry_any(frame& f, entry_t& e, const context& ctx, const T& value, const metering& m,
                            std::optional<failure>& fail) requires(Pins == snapshot_pins::counted) {
+    if (SIGS_UNLIKELY(m.traced)) return run_entry_traced<Check>(f, e, ctx, value, m, fail);
     return domain_.asymmetric() ? run_entry<Check, fence_mode::asymmetric>(f, e, ctx, value, m, fail)
                                 : run_entry<Check, fence_mode::symmetric>(f, e, ctx, value, m, fail);
+  }
+
+  /// run_entry_any() with a span for the call, when the signal still has a tracer; `ctx`
+  /// carries the emit span's context.
+  template <ctx_check Check>
+  SIGS_COLD run_status run_entry_traced(frame& f, entry_t& e, const context& ctx, const T& value, const metering& m,
+                                        std::optional<failure>& fail) requires(Pins == snapshot_pins::counted) {
+    sigs::tracer* t = trace_.installed();  // (TRC-1)
+    if (t == nullptr) {
+      return domain_.asymmetric() ? run_entry<Check, fence_mode::asymmetric>(f, e, ctx, value, m, fail)
+                                  : run_entry<Check, fence_mode::symmetric>(f, e, ctx, value, m, fail);
+    }
+    return domain_.asymmetric() ? run_entry<Check, fence_mode::asymmetric, true>(f, e, ctx, value, m, fail, t)
+                                : run_entry<Check, fence_mode::symmetric, true>(f, e, ctx, value, m, fail, t);
+  }
+
+  /// Calls `e` in a span of tracer `t`, the child of `ctx.trace()`, and under a context
+  /// carrying that span; as run_entry() does otherwise, a throw becomes a failure.
+  bool invoke_traced(entry_t& e, const context& ctx, const T& value, sigs::tracer& t, std::optional<failure>& fail) {
+    const std::optional<trace_span> span =
+        trace_.begin_call(t, Pins == snapshot_pins::counted, e.id, e.key(), ctx.trace());
+    bool failed;
+    try {
+      failed = e.invoke(&e, child_context(ctx, span), value, fail);
+    } catch (...) {
+      fail.emplace(failure{errc::listener_exception, std::current_exception()});
+      failed = true;
+    }
+    if (span) {
+      if (failed) {
+        trace_.end_call(t, *span, fail->error, fail->exception);
+      } else {
+        trace_.end_call(t, *span, {}, nullptr);
+      }
+    }
+    return failed;
   }
 
   /// Moves an armed once-entry to fired; true for the one caller that does.
@@ -529,11 +600,79 @@ class signal_core {
 
   template <on_failure OnFailure, ctx_check Check, fence_mode Fence>
   emit_return<OnFailure> emit_in(record& rec, const context& ctx, const T& value) {
-    constexpr bool Try = OnFailure == on_failure::stop;
     typename Domain::guard g(domain_, rec);
     snapshot* s = g.template protect<snapshot>(head_, overflow_);
     frame_scope fs(domain_, rec, this);
-    const metering m = metering_for_emit();
+    // The metering (metering_for()): with metrics and tracing off, one relaxed load and a
+    // branch, then the loop with an empty metering; anything else is out of line.
+    const std::uint8_t bits = level_.load(std::memory_order_relaxed);  // relaxed: a switch, no data
+    if (SIGS_LIKELY(bits == 0)) return walk<OnFailure, Check, Fence>(fs.f, s, ctx, value, metering{});
+    return emit_metered<OnFailure, Check, Fence>(fs.f, s, ctx, value, bits);
+  }
+
+  /// emit_in() with metrics or tracing on, as the level byte `bits` says.
+  template <on_failure OnFailure, ctx_check Check, fence_mode Fence>
+  [[gnu::noinline]] emit_return<OnFailure> emit_metered(frame& f, snapshot* s, const context& ctx, const T& value,
+                                                        std::uint8_t bits) {
+    const metering m = metering_for_emit(bits);
+    if (SIGS_UNLIKELY(m.traced)) return emit_traced<OnFailure, Check, Fence>(f, s, ctx, value, m);
+    return walk<OnFailure, Check, Fence>(f, s, ctx, value, m);
+  }
+
+  /// The first failure of a traced emission that records its failures (the end_emit
+  /// status; an emission that stops returns it in its emit_result).
+  struct first_failure {
+    std::optional<failure> first;
+    void note(const failure& f) {
+      if (!first) first.emplace(f);
+    }
+  };
+
+  /// emit_in() with a span for the emission, the child of `ctx.trace()`, and one for each
+  /// listener call, the child of the emission's; untraced if the tracer is gone already.
+  template <on_failure OnFailure, ctx_check Check, fence_mode Fence>
+  SIGS_COLD emit_return<OnFailure> emit_traced(frame& f, snapshot* s, const context& ctx, const T& value,
+                                               const metering& m) {
+    sigs::tracer* installed = trace_.installed();  // (TRC-1)
+    if (installed == nullptr) return walk<OnFailure, Check, Fence>(f, s, ctx, value, m);
+    sigs::tracer& t = *installed;
+    const std::optional<trace_span> span = trace_.begin_emit(t, false, ctx.trace());
+    const context ectx = child_context(ctx, span);
+    first_failure failed;
+    if constexpr (OnFailure == on_failure::stop) {
+      emit_result r;
+      try {
+        r = walk<OnFailure, Check, Fence, true>(f, s, ectx, value, m, &failed, &t);
+      } catch (...) {
+        if (span) trace_.end_emit(t, *span, {}, std::current_exception());
+        throw;
+      }
+      if (span) trace_.end_emit(t, *span, r.error, r.exception);
+      return r;
+    } else {
+      try {
+        walk<OnFailure, Check, Fence, true>(f, s, ectx, value, m, &failed, &t);
+      } catch (...) {
+        if (span) trace_.end_emit(t, *span, {}, std::current_exception());
+        throw;
+      }
+      if (span) {
+        if (failed.first) {
+          trace_.end_emit(t, *span, failed.first->error, failed.first->exception);
+        } else {
+          trace_.end_emit(t, *span, {}, nullptr);
+        }
+      }
+    }
+  }
+
+  /// The emission loop over snapshot `s`, in frame `f`. `Traced`: each call gets a span
+  /// of tracer `t` (run_entry), and `failed` hears of each failure the emission records.
+  template <on_failure OnFailure, ctx_check Check, fence_mode Fence, bool Traced = false>
+  SIGS_ALWAYS_INLINE emit_return<OnFailure> walk(frame& f, snapshot* s, const context& ctx, const T& value,
+                                                 const metering& m, [[maybe_unused]] first_failure* failed = nullptr,
+                                                 [[maybe_unused]] sigs::tracer* t = nullptr) {
+    constexpr bool Try = OnFailure == on_failure::stop;
     std::size_t called = 0;
     std::optional<failure> fail;
     entry_t* const* const end = s->end();
@@ -542,7 +681,7 @@ class signal_core {
       // The entries are apart from the array: ask for one a few listeners ahead, so that a
       // long list waits on no entry's first line (measured: distinct/sigs/1000).
       if (end - it > prefetch_distance) SIGS_PREFETCH(it[prefetch_distance]);
-      const run_status st = run_entry<Check, Fence>(fs.f, *e, ctx, value, m, fail);
+      const run_status st = run_entry<Check, Fence, Traced>(f, *e, ctx, value, m, fail, t);
       if (SIGS_LIKELY(st == run_status::ok)) {
         ++called;
         continue;
@@ -553,6 +692,7 @@ class signal_core {
         if constexpr (Try) {
           return make_result(std::move(*fail), *e, called, called);
         } else {
+          if constexpr (Traced) failed->note(*fail);
           return;
         }
       }
@@ -560,6 +700,7 @@ class signal_core {
       if constexpr (Try) {
         return make_result(std::move(*fail), *e, called - 1, called);
       } else {
+        if constexpr (Traced) failed->note(*fail);
         report(s, *e, fail->error, fail->exception);
         fail.reset();
       }
@@ -601,7 +742,15 @@ class signal_core {
   SIGS_ALWAYS_INLINE metering metering_for() const noexcept {
     const std::uint8_t lvl = level_.load(std::memory_order_relaxed);  // relaxed: a switch, no data
     if (SIGS_LIKELY(lvl == 0)) return {};
-    return metering_on(static_cast<metrics_level>(lvl));
+    return metering_traced(lvl);
+  }
+
+  /// metering_on() for a level byte that may have the trace bit (trace_hooks.hpp).
+  SIGS_COLD metering metering_traced(std::uint8_t bits) const noexcept {
+    const auto lvl = static_cast<std::uint8_t>(bits & level_metrics_mask);
+    metering m = lvl != 0 ? metering_on(static_cast<metrics_level>(lvl)) : metering{};
+    m.traced = (bits & level_traced) != 0;
+    return m;
   }
 
   /// Counts a delivery-side statistic (async emissions count emits always).
@@ -674,9 +823,9 @@ class signal_core {
     return r;
   }
 
-  /// metering_for(), counting the emit.
-  SIGS_ALWAYS_INLINE metering metering_for_emit() const noexcept {
-    metering m = metering_for();
+  /// metering_for() of a level byte emit_in() loaded, not zero, counting the emit.
+  SIGS_ALWAYS_INLINE metering metering_for_emit(std::uint8_t bits) const noexcept {
+    metering m = metering_traced(bits);
     if (SIGS_UNLIKELY(m.meter != nullptr)) bump(m.meter->shards[m.slot].emits, m.slot);
     return m;
   }
@@ -719,6 +868,15 @@ class signal_core {
     if (t.sampled && d != nullptr)
       d->last_called.store(std::chrono::system_clock::now().time_since_epoch().count(),
                            std::memory_order_relaxed);  // relaxed: a statistic
+  }
+
+  /// Sets the bits `mask` of the level byte to `bits`, keeping the others (the metrics
+  /// level and the trace bit are switched independently; set_metrics(off) holds no lock).
+  void set_level_bits(std::uint8_t mask, std::uint8_t bits) noexcept {
+    std::uint8_t cur = level_.load(std::memory_order_relaxed);  // relaxed: the CAS decides
+    // relaxed: a switch, no data (the tracer is published by TRC-1, the meters by MTR-1/2)
+    while (!level_.compare_exchange_weak(cur, static_cast<std::uint8_t>((cur & ~mask) | bits),
+                                         std::memory_order_relaxed, std::memory_order_relaxed)) {}
   }
 
   static std::unique_ptr<listener_meter> make_listener_meter(bool keyed) {
@@ -927,7 +1085,7 @@ class signal_core {
   alignas(cache_line) typename A::template atomic<snapshot*> head_;
   overflow_count<A> overflow_;  // readers of head_ nested past their slots (hazard.hpp)
   typename A::template atomic<std::size_t> active_;
-  typename A::template atomic<std::uint8_t> level_;  // a metrics_level
+  typename A::template atomic<std::uint8_t> level_;  // a metrics_level, and level_traced (trace_hooks.hpp)
   // The meter, made by the first set_metrics() to a level but off and kept till the end.
   std::atomic<signal_meter*> meter_{nullptr};
 
@@ -938,6 +1096,7 @@ class signal_core {
   typename A::template atomic<std::uint64_t> canceled_;
   typename A::template atomic<std::uint64_t> handler_failures_;
   typename A::template atomic<std::uint64_t> unrecorded_failures_;
+  trace_state trace_;  // the tracer, its failures, the signal's name (trace_hooks.hpp)
 
   // Writer-only state, under mutex_.
   alignas(cache_line) typename A::mutex mutex_;
