@@ -15,16 +15,6 @@ std::string ms_text(std::uint64_t ns_) { return std::to_string(ns_ / 1'000'000) 
 
 }  // namespace
 
-health_state& health_slot::get() {
-  // (HEALTH-1) acquire: pairs with the release of the CAS that installed the state.
-  health_state* s = state_.load(std::memory_order_acquire);
-  if (s != nullptr) return *s;
-  auto* fresh = new health_state;
-  if (state_.compare_exchange_strong(s, fresh, std::memory_order_acq_rel, std::memory_order_acquire)) return *fresh;
-  delete fresh;  // another caller installed one first: `s` is it
-  return *s;
-}
-
 health_report health_state::check(const health_options& o, const health_input& in) {
   std::lock_guard<std::mutex> lock(mutex_);
   health_report r;

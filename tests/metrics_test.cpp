@@ -6,6 +6,7 @@
 #include <sigs/sigs.hpp>
 #include <sigs/metrics.hpp>
 
+#include <stdexcept>
 #include <stop_token>
 
 #include <algorithm>
@@ -449,6 +450,72 @@ TEST(SignalMetrics, AnEmissionStampedBeforeMetricsWentOffRecordsNoWait) {
   ASSERT_FALSE(sig.drain());
   EXPECT_EQ(sig.metrics().queue_wait.count, 0u);
   EXPECT_EQ(sig.stats().delivered, 1u);
+}
+
+TEST(SignalMetrics, AnAsyncReadingWithMetricsNeverOnAndAFiredOnceListener) {
+  sigs::worker_pool pool(sigs::worker_pool_options{.threads = 1, .queue_capacity = 8});
+  sigs::async_options o;
+  o.pool = &pool;
+  sigs::async_signal<int> sig(o);
+  sig.add_listener([](const int&) {}, "k");
+  sig.add_once([](const int&) {});
+  sig.emit(1);
+  ASSERT_FALSE(sig.drain());
+  const sigs::signal_metrics m = sig.metrics();
+  EXPECT_TRUE(m.name.empty());
+  ASSERT_EQ(m.by_listener.size(), 2u);
+  EXPECT_EQ(m.by_listener[0].key, "k");
+  EXPECT_EQ(m.by_listener[0].calls, 0u) << "metrics off: no calls counted";
+  EXPECT_EQ(m.stats.delivered, 2u);
+}
+
+TEST(SignalMetrics, ANamedSignalReadsItsNameAndAZeroPeriodSamplesEveryCall) {
+  fake_clock_scope clock;
+  sigs::sync_signal<int> sig(named("metrics_test.zero_period", sigs::metrics_level::sampled, 0));
+  sig.add_listener([](const int&) { fake_now += 7; }, "k");
+  for (int i = 0; i < 10; ++i) sig.emit(i);
+  const sigs::signal_metrics m = sig.metrics();
+  EXPECT_EQ(m.name, "metrics_test.zero_period");
+  EXPECT_EQ(m.by_listener.front().latency.count, 10u);
+  EXPECT_EQ(m.by_listener.front().latency.min_ns, 7u);
+}
+
+TEST(SignalMetrics, EveryKindOfEmitIsCountedAndTimedWithMetricsOn) {
+  sigs::sync_signal<int> sig(sigs::sync_options{.metrics = sigs::metrics_level::full});
+  sig.add_listener(
+      [](const int& v) -> std::error_code {
+        return v == 1 ? sigs::make_error_code(sigs::errc::listener_error) : std::error_code{};
+      },
+      "e");
+  sig.add_listener([](const int& v) {
+    if (v == 2) throw std::runtime_error("two");
+  });
+  std::stop_source stopped;
+  stopped.request_stop();
+  std::stop_source live;
+  EXPECT_FALSE(sig.try_emit(0).error);                                                         // 2 calls
+  EXPECT_EQ(sig.try_emit(1).error, sigs::errc::listener_error);                                // 1: stops at "e"
+  EXPECT_EQ(sig.try_emit(2).error, sigs::errc::listener_exception);                            // 2
+  EXPECT_EQ(sig.try_emit(sigs::context(stopped.get_token()), 0).error, sigs::errc::canceled);  // 0
+  sig.emit(sigs::context(stopped.get_token()), 0);                                             // 0
+  sig.emit(1);                                                                                 // 2
+  sig.emit(2);                                                                                 // 2
+  sig.emit(sigs::context(live.get_token()), 0);                                                // 2
+  EXPECT_FALSE(sig.try_emit(sigs::context(live.get_token()), 0).error);                        // 2
+  const sigs::signal_metrics m = sig.metrics();
+  EXPECT_EQ(m.stats.emits, 9u);
+  EXPECT_EQ(m.stats.listener_calls, 13u);
+  EXPECT_EQ(m.stats.canceled, 2u);
+  EXPECT_EQ(m.stats.errors, 2u);
+  EXPECT_EQ(m.stats.exceptions, 2u);
+  const auto* e = find_listener(m, "e");
+  const auto* fold = find_listener(m, "");
+  ASSERT_TRUE(e && fold);
+  EXPECT_EQ(e->calls, 7u);
+  EXPECT_EQ(e->errors, 2u);
+  EXPECT_EQ(fold->calls, 6u);
+  EXPECT_EQ(fold->exceptions, 2u);
+  EXPECT_EQ(m.latency.count, 13u) << "every call timed, failed or not";
 }
 
 TEST(SignalMetrics, AnUnnamedSignalIsReadableFromCpp) {

@@ -94,6 +94,7 @@ TEST(TraceContext, RefusesMalformedHeadersAndLeavesTheOutputAlone) {
       "0g-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",   // version not hex
       "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x",  // later version: '-' next
       "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0x",   // flags not hex
+      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902bg-01",   // span id not hex
       " 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",  // leading space
   };
   const sigs::trace_context before = sigs::trace_context().child();
@@ -708,6 +709,10 @@ TEST(RecordingTracer, IgnoresTheEndOfASpanClearedBefore) {
   ASSERT_TRUE(found);
   EXPECT_EQ(found->signal, "t");
   EXPECT_FALSE(rec.find(a.context.span_id));
+  sigs::trace_span unknown;  // a handle this tracer never gave
+  unknown.handle = 1000;
+  rec.end_emit(unknown, {}, nullptr);
+  EXPECT_EQ(rec.ended(), 1u);
 }
 
 }  // namespace

@@ -104,7 +104,7 @@ struct listener_metrics {
 
 /// Why an async signal's deliveries were dropped (see signal_metrics::dropped_by).
 enum class drop_reason : unsigned char {
-  backpressure,  ///< the queue was full and the policy rejects
+  backpressure,  ///< no room: the queue was full, or queue_capacity reached, under `reject`
   pool_stopped,  ///< the pool was stopped or discarding
   canceled,      ///< the emission's context was cancelled
   deadline,      ///< the emission's context passed its deadline

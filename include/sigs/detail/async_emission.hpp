@@ -243,9 +243,10 @@ void async_signal<T>::run(envelope& env, bool release) {
 
 template <class T>
 void async_signal<T>::count_dropped(std::uint64_t n, std::error_code why) noexcept {
+  // A push refused with would_deadlock runs here instead (push_first): never a drop.
   drop_reason r = drop_reason::pool_stopped;  // a discard by the pool, the reason unrecorded
-  if (why == errc::backpressure || why == errc::would_deadlock)
-    r = drop_reason::backpressure;  // no room to wait for
+  if (why == errc::backpressure)
+    r = drop_reason::backpressure;
   else if (why == errc::canceled)
     r = drop_reason::canceled;
   else if (why == errc::deadline_exceeded)

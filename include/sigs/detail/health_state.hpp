@@ -4,10 +4,10 @@
 // healthy() call and guarded by its own mutex: checks are rare and never on a hot path.
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -52,18 +52,23 @@ class health_state {
   std::vector<watch> workers_;
 };
 
-/// The lazily made state of one object: a pointer, 8 bytes until healthy() is called.
+/// The lazily made state of one object: a once-flag and a pointer until healthy() is
+/// called. The once-flag orders the state's construction before every use of it.
 class health_slot {
  public:
   health_slot() = default;
   health_slot(const health_slot&) = delete;
   health_slot& operator=(const health_slot&) = delete;
-  ~health_slot() { delete state_.load(std::memory_order_relaxed); }  // relaxed: the last user is gone
+  ~health_slot() = default;
 
-  health_state& get();
+  health_state& get() {
+    std::call_once(made_, [this] { state_ = std::make_unique<health_state>(); });
+    return *state_;
+  }
 
  private:
-  std::atomic<health_state*> state_{nullptr};
+  std::once_flag made_;
+  std::unique_ptr<health_state> state_;
 };
 
 }  // namespace sigs::detail

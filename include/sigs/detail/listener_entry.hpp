@@ -124,6 +124,23 @@ struct entry_details {
   }
 };
 
+/// Adds a keyed listener's series to `out` (signal_core::read_metrics()); nothing for an
+/// unkeyed one (null details or an empty key), which the fold covers.
+template <class A>
+void read_keyed(entry_details<A>* d, signal_metrics& out) {
+  if (d == nullptr || d->key.empty()) return;
+  listener_metrics& l = out.by_listener.emplace_back();
+  l.key = d->key;
+  const auto err = d->read_error();
+  l.exceptions = err.exceptions;
+  l.errors = err.count - err.exceptions;
+  if (const listener_meter* lm = d->meter.load(std::memory_order_acquire)) {  // (MTR-1)
+    l.calls = lm->calls.read();
+    lm->latency->read_into(l.latency);  // a keyed listener's meter has one
+  }
+  out.latency.merge(l.latency);
+}
+
 /// One registered listener: what an emission reads, with the callable right after it
 /// (entry_impl), and a pointer to the rest (entry_details). 56 bytes on a 64-bit target;
 /// tests/memory_budget_test.cpp holds it to that.

@@ -110,7 +110,7 @@ struct histogram_cells {
     }
     mine.sum_ns = sum.load(std::memory_order_relaxed);
     const std::uint64_t lo = min.load(std::memory_order_relaxed);
-    mine.min_ns = mine.count == 0 || lo == UINT64_MAX ? 0 : lo;
+    mine.min_ns = lo == UINT64_MAX ? 0 : lo;  // nothing recorded (yet: a value may be in flight)
     mine.max_ns = max.load(std::memory_order_relaxed);
     h.merge(mine);
   }
@@ -160,5 +160,18 @@ struct signal_meter {
     return s;
   }
 };
+
+/// Adds the unkeyed fold (always last), the queue wait, and the fold's share of the
+/// latency to `out`; a signal whose metrics were never on has an empty fold.
+inline void read_fold(const signal_meter* sm, signal_metrics& out) {
+  listener_metrics& fold = out.by_listener.emplace_back();
+  if (sm == nullptr) return;
+  fold.calls = sm->sum(&signal_meter::slot_state::unkeyed_calls);
+  fold.errors = sm->unkeyed_errors.load(std::memory_order_relaxed);          // relaxed: a statistic
+  fold.exceptions = sm->unkeyed_exceptions.load(std::memory_order_relaxed);  // relaxed: a statistic
+  sm->unkeyed_latency.read_into(fold.latency);
+  out.latency.merge(fold.latency);
+  sm->queue_wait.read_into(out.queue_wait);
+}
 
 }  // namespace sigs::detail

@@ -416,29 +416,10 @@ class signal_core {
   void read_metrics(record& rec, signal_metrics& out) {
     out.level = level();
     out.listeners = size();
-    const signal_meter* sm = meter_.load(std::memory_order_acquire);  // (MTR-2)
-    for_each_alive(rec, [&](entry_t& e) {
-      details_t* d = e.details_if_any();
-      if (d == nullptr || d->key.empty()) return;
-      listener_metrics& l = out.by_listener.emplace_back();
-      l.key = d->key;
-      const auto err = d->read_error();
-      l.exceptions = err.exceptions;
-      l.errors = err.count - err.exceptions;
-      if (const listener_meter* lm = d->meter.load(std::memory_order_acquire)) {  // (MTR-1)
-        l.calls = lm->calls.read();
-        lm->latency->read_into(l.latency);  // a keyed listener's meter has one
-      }
-      out.latency.merge(l.latency);
-    });
-    listener_metrics& fold = out.by_listener.emplace_back();
-    if (sm == nullptr) return;
-    fold.calls = sm->sum(&signal_meter::slot_state::unkeyed_calls);
-    fold.errors = sm->unkeyed_errors.load(std::memory_order_relaxed);          // relaxed: a statistic
-    fold.exceptions = sm->unkeyed_exceptions.load(std::memory_order_relaxed);  // relaxed: a statistic
-    sm->unkeyed_latency.read_into(fold.latency);
-    out.latency.merge(fold.latency);
-    sm->queue_wait.read_into(out.queue_wait);
+    // The entries under a hazard; what each holds is read by functions that do not depend
+    // on T (listener_entry.hpp, meter.hpp).
+    for_each_alive(rec, [&](entry_t& e) { read_keyed(e.details_if_any(), out); });
+    read_fold(meter_.load(std::memory_order_acquire), out);  // (MTR-2)
   }
 
   // ---- emission -------------------------------------------------------------------
@@ -857,15 +838,19 @@ class signal_core {
     }
     signal_meter::slot_state& own = m.meter->shards[m.slot];
     bump(own.calls, m.slot);
-    // Null details or meter only in the moment set_metrics() gives the entries theirs: its
-    // switch and its calls are not ordered then.
     details_t* d = e.details_if_any();
     listener_meter* lm = d != nullptr ? d->meter.load(std::memory_order_acquire) : nullptr;  // (MTR-1)
-    if (lm != nullptr) lm->calls.add(m.slot);
-    const bool keyed = lm != nullptr && lm->latency != nullptr;
-    if (!keyed) bump(own.unkeyed_calls, m.slot);
-    if (t.timed) (keyed ? *lm->latency : m.meter->unkeyed_latency).record(took);
-    if (t.sampled && d != nullptr)
+    if (SIGS_UNLIKELY(lm == nullptr)) {
+      // Only in the moment set_metrics() gives the entries their details and meters (its
+      // switch and its calls are not ordered then): counted in the unkeyed fold alone.
+      bump(own.unkeyed_calls, m.slot);
+      return;
+    }
+    lm->calls.add(m.slot);
+    histogram_cells* own_latency = lm->latency.get();  // a keyed listener's; null if unkeyed
+    if (own_latency == nullptr) bump(own.unkeyed_calls, m.slot);
+    if (t.timed) (own_latency != nullptr ? *own_latency : m.meter->unkeyed_latency).record(took);
+    if (t.sampled)
       d->last_called.store(std::chrono::system_clock::now().time_since_epoch().count(),
                            std::memory_order_relaxed);  // relaxed: a statistic
   }
