@@ -286,10 +286,11 @@ class signal_driver {
         return;
       }
       case op_kind::introspect:
-        out_->push_back(what + fmt::introspection(sig_.size(), sig_.keys(), sig_.has_key(o.key),
-                                                  report_of(sig_.metadata(std::string_view(o.key))),
-                                                  report_of(sig_.metadata(to_sut(o.target))), report_of(sig_.stats())) +
-                          metrics_disagreement());
+        out_->push_back(what +
+                        fmt::introspection(sig_.size(), sig_.keys(), sig_.has_key(o.key),
+                                           report_of(sig_.metadata(std::string_view(o.key))),
+                                           report_of(sig_.metadata(to_sut(o.target))), report_of(sig_.stats())) +
+                        metrics_disagreement());
         return;
     }
   }
