@@ -1,6 +1,7 @@
 // The out-of-line half of metrics: the counter slot leases, histogram reading, and the
 // process-wide switches (sigs/metrics.hpp, sigs/detail/meter.hpp).
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <map>
 #include <mutex>
@@ -18,11 +19,10 @@ namespace sigs {
 namespace detail {
 namespace {
 
-// Which exclusive slots are leased. A slot goes back when its thread exits; the next
-// thread to lease it continues its counts (they are sums), and the mutex orders the old
-// owner's last store before the new owner's first load.
-std::mutex slot_mutex;
-bool slot_taken[exclusive_slots] = {};
+// Which exclusive slots are leased, a bit each. A slot goes back when its thread exits;
+// the next thread to lease it continues its counts (they are sums). Lock-free: a thread's
+// first metered emission takes its slot here.
+std::atomic<unsigned> slots_taken{0};
 
 struct slot_lease {
   unsigned slot = no_slot;
@@ -31,8 +31,8 @@ struct slot_lease {
     // goes to the shared slot from now on.
     tls_meter_slot = exclusive_slots;
     if (slot >= exclusive_slots) return;
-    std::lock_guard<std::mutex> lock(slot_mutex);
-    slot_taken[slot] = false;
+    // (MTR-3) release: this owner's last stores to the slot, to the next owner's MTR-4.
+    slots_taken.fetch_and(~(1u << slot), std::memory_order_release);
   }
 };
 
@@ -42,14 +42,12 @@ thread_local slot_lease lease;
 
 unsigned lease_meter_slot() noexcept {
   unsigned s = exclusive_slots;  // the shared slot, unless one is free
-  {
-    std::lock_guard<std::mutex> lock(slot_mutex);
-    for (unsigned i = 0; i < exclusive_slots; ++i) {
-      if (!slot_taken[i]) {
-        slot_taken[i] = true;
-        s = i;
-        break;
-      }
+  for (unsigned i = 0; i < exclusive_slots; ++i) {
+    // (MTR-4) acquire: pairs with the previous owner's release (MTR-3), so its last
+    // plain stores come before this thread's first load of the slot.
+    if ((slots_taken.fetch_or(1u << i, std::memory_order_acquire) & (1u << i)) == 0) {
+      s = i;
+      break;
     }
   }
   lease.slot = s;
@@ -168,6 +166,20 @@ void fold(pool_metrics& to, pool_metrics&& p) {
   to.instances += p.instances;
 }
 
+// Reads `l` into the series of its name in `series`: a new one, or folded into the one
+// there.
+template <class Metrics, class Read>
+void add_series(std::map<std::string, Metrics>& series, const detail::listed& l, Read read) {
+  Metrics m;
+  read(m);
+  m.name = l.series();
+  auto [it, fresh] = series.try_emplace(m.name);
+  if (fresh)
+    it->second = std::move(m);
+  else
+    fold(it->second, std::move(m));
+}
+
 // The unkeyed fold last in each series, as signal_metrics says.
 void unkeyed_last(signal_metrics& s) {
   std::stable_partition(s.by_listener.begin(), s.by_listener.end(),
@@ -185,23 +197,9 @@ metrics_snapshot collect_metrics() {
     std::lock_guard<std::mutex> lock(r.mutex);
     for (detail::listed* l : r.entries) {
       if (l->what() == detail::listed::kind::signal) {
-        signal_metrics m;
-        l->read_signal(m);
-        m.name = l->series();
-        auto [it, fresh] = signals.try_emplace(m.name);
-        if (fresh)
-          it->second = std::move(m);
-        else
-          fold(it->second, std::move(m));
+        add_series(signals, *l, [l](signal_metrics& m) { l->read_signal(m); });
       } else {
-        pool_metrics m;
-        l->read_pool(m);
-        m.name = l->series();
-        auto [it, fresh] = pools.try_emplace(m.name);
-        if (fresh)
-          it->second = std::move(m);
-        else
-          fold(it->second, std::move(m));
+        add_series(pools, *l, [l](pool_metrics& m) { l->read_pool(m); });
       }
     }
     out.folded = r.folded;
