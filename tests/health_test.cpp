@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <sigs/sigs.hpp>
+#include <testing/fake_clock.hpp>
+#include <testing/spin_gate.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -14,29 +16,15 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::atomic<std::uint64_t> fake_now{1'000'000'000};
-std::uint64_t read_fake_clock() noexcept { return fake_now.load(); }
-void advance(std::chrono::milliseconds d) { fake_now += static_cast<std::uint64_t>(d.count()) * 1'000'000; }
-
-struct fake_clock_scope {
-  fake_clock_scope() { sigs::set_metrics_clock(&read_fake_clock); }
-  ~fake_clock_scope() { sigs::set_metrics_clock(nullptr); }
-  fake_clock_scope(const fake_clock_scope&) = delete;
-  fake_clock_scope& operator=(const fake_clock_scope&) = delete;
-};
+using sigs::testing::advance;
+using sigs::testing::fake_clock_scope;
+using gate = sigs::testing::spin_gate;
 
 bool has(const sigs::health_report& r, sigs::health_issue i) {
   for (const auto& p : r.problems)
     if (p.issue == i) return !p.what.empty();
   return false;
 }
-
-struct gate {
-  std::atomic<bool> open{false};
-  void wait() const {
-    while (!open.load()) std::this_thread::sleep_for(100us);
-  }
-};
 
 TEST(Health, ASignalThatFailsAboveTheErrorRateIsUnhealthyUntilTheWindowPasses) {
   fake_clock_scope clock;
@@ -87,7 +75,7 @@ TEST(Health, AsyncDropsInTheWindowAndABacklogThatLasts) {
   sig.emit(5);  // over queue_capacity: dropped
   EXPECT_TRUE(has(sig.healthy(), sigs::health_issue::drops));
   EXPECT_FALSE(has(sig.healthy({.drops_are_unhealthy = false}), sigs::health_issue::drops));
-  g.open = true;
+  g.release();
   ASSERT_FALSE(sig.drain());
   EXPECT_FALSE(has(sig.healthy(), sigs::health_issue::backlog)) << "the backlog is gone";
   advance(61s);
@@ -112,7 +100,7 @@ TEST(Health, APoolWorkerInOneTaskTooLongIsStuck) {
   const auto stuck = pool.healthy();
   EXPECT_TRUE(has(stuck, sigs::health_issue::worker_stuck));
   EXPECT_EQ(stuck.problems.size(), 1u);
-  g.open = true;
+  g.release();
   pool.shutdown();
   EXPECT_FALSE(has(pool.healthy(), sigs::health_issue::worker_stuck));
 }
@@ -135,11 +123,11 @@ TEST(Health, AWorkerThatMovesOnToAnotherTaskIsNotStuck) {
   while (started.load() != 1) std::this_thread::yield();
   EXPECT_TRUE(pool.healthy());
   advance(8s);
-  first.open = true;
+  first.release();
   while (started.load() != 2) std::this_thread::yield();
   advance(8s);  // 16 s busy, but in two tasks
   EXPECT_TRUE(pool.healthy());
-  second.open = true;
+  second.release();
   pool.shutdown();
 }
 
@@ -175,7 +163,7 @@ TEST(Health, APoolThatRejectsOrBacksUpIsUnhealthy) {
   const auto h = pool.healthy({.stuck_after = 60s});
   EXPECT_TRUE(has(h, sigs::health_issue::backlog));
   EXPECT_TRUE(has(h, sigs::health_issue::drops));
-  g.open = true;
+  g.release();
   pool.shutdown();
 }
 

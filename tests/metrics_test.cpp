@@ -5,6 +5,8 @@
 
 #include <sigs/sigs.hpp>
 #include <sigs/metrics.hpp>
+#include <testing/fake_clock.hpp>
+#include <testing/spin_gate.hpp>
 
 #include <stdexcept>
 #include <stop_token>
@@ -23,17 +25,10 @@
 
 namespace {
 
-// ---- the test clock: listeners advance it by the latency they are to show ------------
-
-std::atomic<std::uint64_t> fake_now{1'000'000};
-std::uint64_t read_fake_clock() noexcept { return fake_now.load(); }
-
-struct fake_clock_scope {
-  fake_clock_scope() { sigs::set_metrics_clock(&read_fake_clock); }
-  ~fake_clock_scope() { sigs::set_metrics_clock(nullptr); }
-  fake_clock_scope(const fake_clock_scope&) = delete;
-  fake_clock_scope& operator=(const fake_clock_scope&) = delete;
-};
+// The test clock: listeners advance it by the latency they are to show.
+using sigs::testing::fake_clock_scope;
+using sigs::testing::fake_now;
+using gate = sigs::testing::spin_gate;
 
 const sigs::signal_metrics* find_signal(const sigs::metrics_snapshot&& s, const std::string& name) = delete;
 const sigs::signal_metrics* find_signal(const sigs::metrics_snapshot& s, const std::string& name) {
@@ -323,14 +318,6 @@ TEST(SignalMetrics, AsyncSignalsCountCallsAndListTheirDeliveries) {
   EXPECT_GE(p->stats.completed, 1u);
 }
 
-/// A gate listeners can wait on, so a test controls when workers are busy.
-struct gate {
-  std::atomic<bool> open{false};
-  void wait() const {
-    while (!open.load()) std::this_thread::sleep_for(std::chrono::microseconds(100));
-  }
-};
-
 TEST(SignalMetrics, AsyncDropsAreCountedByReasonAndSumToDropped) {
   sigs::worker_pool pool(sigs::worker_pool_options{.threads = 1, .queue_capacity = 2});
   sigs::async_options o;
@@ -345,7 +332,7 @@ TEST(SignalMetrics, AsyncDropsAreCountedByReasonAndSumToDropped) {
   stop.request_stop();
   sig.emit(sigs::context(stop.get_token()), 1);                                                       // canceled
   sig.emit(sigs::context().with_deadline(sigs::context::clock::now() - std::chrono::seconds(1)), 2);  // deadline
-  g.open = true;
+  g.release();
   ASSERT_FALSE(sig.drain());
   pool.shutdown();
   sig.emit(3);  // pool stopped
@@ -381,7 +368,7 @@ TEST(SignalMetrics, AsyncQueueWaitRunsFromTheEmitToTheListenersStart) {
   sig.add_listener([](const int&) {});
   sig.emit(1);       // stamped at t
   fake_now += 5000;  // waits in the queue
-  g.open = true;
+  g.release();
   ASSERT_FALSE(sig.drain());
   const sigs::signal_metrics m = sig.metrics();
   ASSERT_EQ(m.queue_wait.count, 2u) << "one per listener start";
@@ -450,7 +437,7 @@ TEST(SignalMetrics, AnEmissionStampedBeforeMetricsWentOffRecordsNoWait) {
   sig.add_listener([](const int&) {});
   sig.emit(1);  // stamped
   sig.set_metrics(sigs::metrics_level::off);
-  g.open = true;
+  g.release();
   ASSERT_FALSE(sig.drain());
   EXPECT_EQ(sig.metrics().queue_wait.count, 0u);
   EXPECT_EQ(sig.stats().delivered, 1u);
